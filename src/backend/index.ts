@@ -1,0 +1,105 @@
+/**
+ * Compute backend selection. resdet runs on whichever TensorFlow.js backend loads best here, in
+ * this order: tfjs-node-gpu (CUDA), tfjs-node (native CPU), wasm (SIMD), cpu (plain JS, ~30x
+ * slower than wasm, a last resort). tfjs-node(-gpu) are optionalDependencies: their install
+ * downloads libtensorflow and fails offline, so npm drops them; any error while loading one (not
+ * only "module not found": a missing .so, a CUDA mismatch) falls through to the next backend.
+ *
+ * `RESDET_BACKEND=wasm` (or `--backend wasm` on the CLI) forces one backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.ts';
+
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+
+/** What happened to each candidate backend, for `resdet info`. */
+export interface BackendAttempt {
+  name: BackendName;
+  /** the npm package that provides it */
+  pkg: string;
+  ok: boolean;
+  /** why it was skipped (the loading error's first line), when not ok */
+  reason?: string;
+}
+
+export interface BackendInfo {
+  chosen: BackendName;
+  attempts: BackendAttempt[];
+  tfjsVersion: string;
+  /** wasm only: SIMD and multi-threading support as the wasm backend detected them */
+  wasmSimd?: boolean;
+  wasmThreads?: boolean;
+  /** threads used by the chosen backend's kernels */
+  threads: number;
+}
+
+const PACKAGES: Record<BackendName, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+/** Hooks run once a backend is active (e.g. resdet's own wasm training kernels). */
+const onReady: Array<(name: BackendName) => void | Promise<void>> = [];
+
+/** Registers a hook run after a backend is chosen; kernels register themselves this way. */
+export function whenBackendReady(hook: (name: BackendName) => void | Promise<void>): void {
+  onReady.push(hook);
+}
+
+let current: Promise<BackendInfo> | undefined;
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].slice(0, 200);
+}
+
+async function tryBackend(name: BackendName): Promise<void> {
+  // The native packages register their backend on import (tfjs-node-gpu registers it under
+  // the name 'tensorflow' too).
+  const registeredAs: BackendName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
+  await import(PACKAGES[name]);
+  if (!(await tf.setBackend(registeredAs))) {
+    throw new Error(`tf.setBackend('${registeredAs}') returned false`);
+  }
+  await tf.ready();
+}
+
+/**
+ * Picks and initialises the backend once per process; later calls return the same answer.
+ * @param force a backend name to use instead of the search (else `RESDET_BACKEND`)
+ */
+export function initBackend(force?: string): Promise<BackendInfo> {
+  current ??= selectBackend(force ?? process.env.RESDET_BACKEND);
+  return current;
+}
+
+async function selectBackend(force: string | undefined): Promise<BackendInfo> {
+  if (force && !(BACKEND_ORDER as readonly string[]).includes(force)) {
+    throw new UserError(`unknown backend '${force}' (RESDET_BACKEND / --backend): expected one of ${BACKEND_ORDER.join(', ')}`);
+  }
+  const candidates = force ? [force as BackendName] : [...BACKEND_ORDER];
+  const attempts: BackendAttempt[] = [];
+  for (const name of candidates) {
+    try {
+      await tryBackend(name);
+      attempts.push({ name, pkg: PACKAGES[name], ok: true });
+      for (const hook of onReady) await hook(name);
+      return {
+        chosen: name,
+        attempts,
+        tfjsVersion: tf.version_core,
+        threads: name === 'wasm' || name === 'cpu' ? 1 : 0,
+        ...(name === 'wasm'
+          ? { wasmSimd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') }
+          : {}),
+      };
+    } catch (err) {
+      attempts.push({ name, pkg: PACKAGES[name], ok: false, reason: firstLine(err) });
+    }
+  }
+  const why = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ');
+  throw new UserError(`no TensorFlow.js backend could be loaded (${why})`);
+}

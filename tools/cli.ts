@@ -1,0 +1,48 @@
+/**
+ * The `resdet` command. Each subcommand lives in tools/commands/<name>.ts and is listed in
+ * tools/commands/index.ts; this file only wires them into commander and turns user errors into
+ * one-line messages with a non-zero exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { UserError } from '../src/errors.ts';
+import { COMMANDS } from './commands/index.ts';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string; description: string };
+
+/** Builds the program; exported so tests can run subcommands in-process. */
+export function buildProgram(): Command {
+  const program = new Command('resdet')
+    .description(pkg.description)
+    .version(pkg.version)
+    .option('--backend <name>', 'force a compute backend (tensorflow-gpu, tensorflow, wasm, cpu); also RESDET_BACKEND')
+    .showHelpAfterError('(run with --help for usage)');
+  program.hook('preAction', (cmd) => {
+    const backend = cmd.opts().backend as string | undefined;
+    if (backend) process.env.RESDET_BACKEND = backend;
+  });
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+/** Runs the CLI; user errors print `resdet: error: ...` and exit with status 1. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (or the help / version text).
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`resdet: error: ${err.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,10 @@
+/**
+ * The one list of resdet's subcommands. Each entry adds its subcommand (with options and
+ * `--help`) to the program.
+ */
+import type { Command } from 'commander';
+import { registerInfo } from './info.ts';
+
+export const COMMANDS: Array<(program: Command) => void> = [
+  registerInfo,
+];
