@@ -1,0 +1,3 @@
+/** resdet's neural-network building blocks. */
+export * from './module.ts';
+export * from './layers.ts';

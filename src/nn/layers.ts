@@ -1,0 +1,177 @@
+/**
+ * The layers resdet's networks are built from, with PyTorch's semantics (symmetric explicit
+ * padding, BN running statistics with momentum 0.1 and the unbiased batch variance) so that
+ * imported torchvision weights give torchvision's outputs. Tensors are NHWC.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Layer } from './module.ts';
+import { Rng } from '../random.ts';
+
+export interface Conv2dOptions {
+  stride?: number;
+  /** symmetric zero padding on every side (PyTorch's `padding`); default 0 */
+  padding?: number;
+  dilation?: number;
+  bias?: boolean;
+}
+
+/**
+ * He initialisation (He et al. 2015, as torchvision's ResNet: kaiming_normal_, mode='fan_out',
+ * nonlinearity='relu'): N(0, 2 / (k*k*outChannels)).
+ */
+export function heNormal(shape: number[], fanOut: number, rng: Rng): tf.Tensor {
+  return tf.randomNormal(shape, 0, Math.sqrt(2 / fanOut), 'float32', rng.seed());
+}
+
+/** 2-D convolution; weight `[kh, kw, in, out]` (torch OIHW at import), optional bias `[out]`. */
+export class Conv2d extends Layer {
+  readonly weight: tf.Variable;
+  readonly bias?: tf.Variable;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, opts: Conv2dOptions, rng: Rng) {
+    super();
+    this.stride = opts.stride ?? 1;
+    this.padding = opts.padding ?? 0;
+    this.dilation = opts.dilation ?? 1;
+    const k = kernelSize;
+    this.weight = this.param('weight', heNormal([k, k, inChannels, outChannels], k * k * outChannels, rng), 'conv');
+    if (opts.bias) this.bias = this.param('bias', tf.zeros([outChannels]));
+  }
+
+  /** @param x [N, H, W, in] -> [N, H', W', out] */
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const y = tf.conv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, this.stride, this.padding === 0 ? 'valid' : this.padding, 'NHWC', this.dilation);
+      return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+}
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** PyTorch convention: running = (1 - momentum) * running + momentum * batch */
+  momentum?: number;
+}
+
+/**
+ * Batch normalisation over N, H, W (He et al. Sec. 3.4: after each convolution, before the
+ * activation). In training mode it normalises with the batch statistics and updates the running
+ * ones; in eval mode, and when frozen, it is the constant affine map of the running statistics
+ * (the paper's detection fine-tuning, Appendix A, freezes BN this way).
+ */
+export class BatchNorm2d extends Layer {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  readonly eps: number;
+  readonly momentum: number;
+  /** when true, statistics are never updated and the layer is a constant affine map */
+  frozen = false;
+
+  constructor(readonly channels: number, opts: BatchNormOptions = {}) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    this.weight = this.param('weight', tf.ones([channels]));
+    this.bias = this.param('bias', tf.zeros([channels]));
+    this.runningMean = this.buffer('running_mean', tf.zeros([channels]));
+    this.runningVar = this.buffer('running_var', tf.ones([channels]));
+  }
+
+  /** Freezes statistics and affine parameters: a constant per-channel scale and shift. */
+  freezeStats(): this {
+    this.frozen = true;
+    this.freeze();
+    return this;
+  }
+
+  /** The per-channel scale and shift of the eval-mode map y = x * scale + shift. */
+  affine(): { scale: tf.Tensor1D; shift: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const scale = tf.mul(this.weight, tf.rsqrt(tf.add(this.runningVar, this.eps))) as tf.Tensor1D;
+      const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale)) as tf.Tensor1D;
+      return { scale, shift };
+    });
+  }
+
+  /** @param x [N, H, W, C] (or [N, C]) */
+  forward(x: tf.Tensor): tf.Tensor {
+    if (!this.training || this.frozen) {
+      return tf.tidy(() => {
+        const { scale, shift } = this.affine();
+        return tf.add(tf.mul(x, scale), shift);
+      });
+    }
+    const axes = x.rank === 4 ? [0, 1, 2] : [0];
+    const { mean, variance } = tf.moments(x, axes);
+    const count = x.size / this.channels;
+    // Running statistics use the unbiased variance, as PyTorch does.
+    tf.tidy(() => {
+      const m = this.momentum;
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
+      const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    });
+    const y = tf.tidy(() => tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.weight), this.bias));
+    mean.dispose();
+    variance.dispose();
+    return y;
+  }
+}
+
+/** Fully connected layer; weight `[in, out]` (torch `[out, in]` at import), bias `[out]`. */
+export class Linear extends Layer {
+  readonly weight: tf.Variable;
+  readonly bias?: tf.Variable;
+
+  /** Initialised as PyTorch's nn.Linear: U(-1/sqrt(in), 1/sqrt(in)). */
+  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, bias = true) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', tf.randomUniform([inFeatures, outFeatures], -bound, bound, 'float32', rng.seed()), 'linear');
+    if (bias) this.bias = this.param('bias', tf.randomUniform([outFeatures], -bound, bound, 'float32', rng.seed()));
+  }
+
+  /** @param x [N, in] -> [N, out] */
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const y = tf.matMul(x as tf.Tensor2D, this.weight as tf.Tensor2D);
+      return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+}
+
+export class ReLU extends Layer {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.relu(x);
+  }
+}
+
+/** Max pooling with PyTorch's symmetric padding (padded cells never win). */
+export class MaxPool2d extends Layer {
+  constructor(readonly kernelSize: number, readonly stride: number, readonly padding = 0) {
+    super();
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.maxPool(x as tf.Tensor4D, this.kernelSize, this.stride, this.padding === 0 ? 'valid' : this.padding);
+  }
+}
+
+/** Global average pooling: [N, H, W, C] -> [N, C]. */
+export class GlobalAvgPool extends Layer {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.mean(x, [1, 2]);
+  }
+}
+
+/** [N, H, W, C] -> [N, H*W*C] in PyTorch's NCHW flatten order, so imported fc weights line up. */
+export class FlattenNCHW extends Layer {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]));
+  }
+}
