@@ -3,8 +3,12 @@
  * `--help`) to the program.
  */
 import type { Command } from 'commander';
+import { registerEval } from './eval.ts';
 import { registerInfo } from './info.ts';
+import { registerMakeShapes } from './make-shapes.ts';
 
 export const COMMANDS: Array<(program: Command) => void> = [
   registerInfo,
+  registerEval,
+  registerMakeShapes,
 ];
