@@ -1,0 +1,412 @@
+/**
+ * COCO bounding-box evaluation with pycocotools' exact semantics (cocodataset/cocoapi
+ * PythonAPI/pycocotools/cocoeval.py @ 8c9bcc3), on typed arrays.
+ *
+ * The reference's three stages are kept as pure functions:
+ *   - {@link matchCell}: `evaluateImg` for one (image, category): greedy matching per area range
+ *     and IoU threshold;
+ *   - {@link accumulate}: precision [T, R, K, A, M] and recall [T, K, A, M];
+ *   - `summarize` (coco-summary.ts): the 12 stats and the per-category table.
+ * {@link evaluateCoco} runs them over parsed records (never files).
+ *
+ * Shape letters: T IoU thresholds, R recall thresholds, K categories (ascending id), A area
+ * ranges, M maxDets, I images (ascending id), N detections, G ground-truth boxes.
+ * Per-detection outcomes are stored as one byte per (area, threshold, detection) rather than
+ * pycocotools' per-image dicts, which is what makes a val2017-sized evaluation take seconds.
+ */
+import { UserError } from '../errors.ts';
+import type { CocoInstances } from '../../datasets/coco/annotations.ts';
+import type { CocoDetections } from '../../datasets/coco/results.ts';
+import { linspace, roundHalfEven } from './numpy.ts';
+import { countingSortStable, iota, sortByValueDesc } from './sort.ts';
+
+/** Evaluation parameters (pycocotools `Params(iouType='bbox')`). */
+export interface CocoEvalParams {
+  /** [T] IoU thresholds; a match needs IoU >= threshold. */
+  iouThrs: number[];
+  /** [R] recall thresholds at which precision is sampled. */
+  recThrs: number[];
+  /** [M] detections kept per image and category, ascending (values above 100 are fine). */
+  maxDets: number[];
+  /** [A] inclusive [min, max] area ranges; GT by its `area` field, detections by w*h. */
+  areaRng: Array<[number, number]>;
+  /** [A] labels; the summary looks up 'all', 'small', 'medium', 'large'. */
+  areaRngLbl: string[];
+}
+
+/**
+ * pycocotools' defaults, thresholds built exactly as numpy does:
+ * `np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1)` (its 9th value is
+ * 0.8999999999999999) and `np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1)`.
+ */
+export const COCO_EVAL_DEFAULTS: Readonly<CocoEvalParams> = Object.freeze({
+  iouThrs: linspace(0.5, 0.95, roundHalfEven((0.95 - 0.5) / 0.05) + 1),
+  recThrs: linspace(0.0, 1.0, roundHalfEven((1.0 - 0.0) / 0.01) + 1),
+  maxDets: [1, 10, 100],
+  areaRng: [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]] as Array<[number, number]>,
+  areaRngLbl: ['all', 'small', 'medium', 'large'],
+});
+
+/** Defaults merged with overrides, then validated (throws UserError naming the parameter). */
+export function cocoEvalParams(overrides: Partial<CocoEvalParams> = {}): CocoEvalParams {
+  const p: CocoEvalParams = {
+    iouThrs: [...(overrides.iouThrs ?? COCO_EVAL_DEFAULTS.iouThrs)],
+    recThrs: [...(overrides.recThrs ?? COCO_EVAL_DEFAULTS.recThrs)],
+    maxDets: [...(overrides.maxDets ?? COCO_EVAL_DEFAULTS.maxDets)],
+    areaRng: (overrides.areaRng ?? COCO_EVAL_DEFAULTS.areaRng).map((r) => [r[0], r[1]] as [number, number]),
+    areaRngLbl: [...(overrides.areaRngLbl ?? COCO_EVAL_DEFAULTS.areaRngLbl)],
+  };
+  const bad = (name: string, what: string, got: unknown) => new UserError(`COCO eval params: ${name}: expected ${what}, got ${JSON.stringify(got)}`);
+  const unit = (xs: number[]) => xs.length > 0 && xs.every((x) => Number.isFinite(x) && x >= 0 && x <= 1);
+  if (!unit(p.iouThrs)) throw bad('iouThrs', 'a non-empty list of numbers in [0, 1]', p.iouThrs);
+  if (!unit(p.recThrs)) throw bad('recThrs', 'a non-empty list of numbers in [0, 1]', p.recThrs);
+  // pycocotools matches with maxDets[-1] and truncates to each maxDets[m] afterwards, which only
+  // works when the last is the largest.
+  if (p.maxDets.length === 0 || !p.maxDets.every((m, i) => Number.isSafeInteger(m) && m > 0 && (i === 0 || m > p.maxDets[i - 1]))) {
+    throw bad('maxDets', 'a non-empty ascending list of positive integers', p.maxDets);
+  }
+  if (p.areaRng.length === 0 || !p.areaRng.every((r) => r.length === 2 && !Number.isNaN(r[0]) && !Number.isNaN(r[1]) && r[0] <= r[1])) {
+    throw bad('areaRng', 'a non-empty list of [min, max] pairs with min <= max', p.areaRng);
+  }
+  if (p.areaRngLbl.length !== p.areaRng.length) throw bad('areaRngLbl', `${p.areaRng.length} labels (one per area range)`, p.areaRngLbl);
+  return p;
+}
+
+/** Outcome codes of one detection at one (area range, IoU threshold). */
+export const FP = 0;
+export const TP = 1;
+/** Neither TP nor FP: matched a crowd / out-of-range GT, or unmatched and outside the range. */
+export const IGNORED = 2;
+
+/** One (image, category) cell's inputs to {@link matchCell}. */
+export interface CellInput {
+  /** number of detections (already sorted by descending score, cut to maxDets[-1]) */
+  D: number;
+  /** number of GT boxes (file order) */
+  G: number;
+  /** [D*G] row-major IoU of detection d with GT g */
+  ious: Float64Array;
+  /** [G] GT `area` fields */
+  gtArea: Float64Array;
+  /** [G] 1 for crowd GT */
+  gtCrowd: Uint8Array;
+  /** [G] 1 where the GT's annotation id is 0 (see matchCell) */
+  gtIdZero: Uint8Array;
+  /** [D] detection areas w*h */
+  dtArea: Float64Array;
+}
+
+/** Scratch buffers for {@link matchCell}, reused across cells. */
+export interface CellScratch {
+  gtIgnore: Uint8Array;
+  gtOrder: Int32Array;
+  gtMatched: Uint8Array;
+}
+
+/** Scratch buffers able to hold `g` GT boxes. */
+export function cellScratch(g: number): CellScratch {
+  return { gtIgnore: new Uint8Array(g), gtOrder: new Int32Array(g), gtMatched: new Uint8Array(g) };
+}
+
+/**
+ * pycocotools' `evaluateImg` for one (image, category), every area range and IoU threshold.
+ * Writes `out[(a*T + t)*stride + outPos[d]]` = TP, FP or IGNORED for each detection d.
+ *
+ * Reference rules reproduced (cocoeval.py evaluateImg):
+ *  - GT is ignored when crowd or its area field is outside [min, max] (both ends inclusive);
+ *    GTs are visited non-ignored first (stable), detections in descending score;
+ *  - the threshold is `min(t, 1 - 1e-10)` and a GT is taken when `iou >= best so far`, so the
+ *    last of equal best IoUs wins;
+ *  - an already matched non-crowd GT is skipped; once a non-ignored GT is matched, the scan
+ *    stops at the first ignored GT; crowd GTs absorb any number of detections;
+ *  - a matched detection inherits the GT's ignore flag; an unmatched one is ignored when its
+ *    area is outside the range;
+ *  - pycocotools records a match as the GT's annotation id and later tests it for truth, so a
+ *    detection matched to a GT whose id is 0 counts as unmatched (FP, or ignored by area) while
+ *    still consuming that GT. Real files never use id 0; the quirk is kept for exactness.
+ */
+export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Array, outPos: Int32Array, stride: number, scratch: CellScratch): void {
+  const { D, G, ious, gtArea, gtCrowd, gtIdZero, dtArea } = cell;
+  const T = params.iouThrs.length;
+  const { gtIgnore, gtOrder, gtMatched } = scratch;
+  for (let a = 0; a < params.areaRng.length; a++) {
+    const lo = params.areaRng[a][0];
+    const hi = params.areaRng[a][1];
+    let n = 0;
+    for (let g = 0; g < G; g++) {
+      gtIgnore[g] = gtCrowd[g] || gtArea[g] < lo || gtArea[g] > hi ? 1 : 0;
+      if (!gtIgnore[g]) gtOrder[n++] = g;
+    }
+    for (let g = 0; g < G; g++) if (gtIgnore[g]) gtOrder[n++] = g;
+    for (let t = 0; t < T; t++) {
+      const thr = Math.min(params.iouThrs[t], 1 - 1e-10);
+      const base = (a * T + t) * stride;
+      gtMatched.fill(0, 0, G);
+      for (let d = 0; d < D; d++) {
+        let best = thr;
+        let m = -1;
+        const row = d * G;
+        for (let j = 0; j < G; j++) {
+          const g = gtOrder[j];
+          if (gtMatched[g] && !gtCrowd[g]) continue;
+          if (m > -1 && !gtIgnore[m] && gtIgnore[g]) break;
+          const v = ious[row + g];
+          if (v < best) continue;
+          best = v;
+          m = g;
+        }
+        const areaOut = dtArea[d] < lo || dtArea[d] > hi;
+        let state: number;
+        if (m === -1) {
+          state = areaOut ? IGNORED : FP;
+        } else {
+          gtMatched[m] = 1;
+          const idZero = gtIdZero[m] === 1;
+          state = gtIgnore[m] || (idZero && areaOut) ? IGNORED : idZero ? FP : TP;
+        }
+        out[base + outPos[d]] = state;
+      }
+    }
+  }
+}
+
+/**
+ * IoU of COCO [x, y, w, h] boxes exactly as pycocotools' C `bbIou` computes it (no +1; a crowd
+ * GT's union is the detection's area alone).
+ * @param dt [N*4] detection xywh, rows `dRows`
+ * @param gt [G*4] GT xywh, rows `gRows`
+ * @param out [D*G] written row-major
+ */
+export function boxIouXywh(dt: Float64Array, dRows: Int32Array, D: number, gt: Float64Array, gRows: Int32Array, gCrowd: Uint8Array, G: number, out: Float64Array): void {
+  for (let d = 0; d < D; d++) {
+    const o = 4 * dRows[d];
+    const dx = dt[o], dy = dt[o + 1], dw = dt[o + 2], dh = dt[o + 3];
+    const da = dw * dh;
+    for (let g = 0; g < G; g++) {
+      const q = 4 * gRows[g];
+      const gx = gt[q], gy = gt[q + 1], gw = gt[q + 2], gh = gt[q + 3];
+      let v = 0;
+      const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+      if (w > 0) {
+        const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+        if (h > 0) {
+          const i = w * h;
+          const u = gCrowd[g] ? da : da + gw * gh - i;
+          v = i / u;
+        }
+      }
+      out[d * G + g] = v;
+    }
+  }
+}
+
+/** Per-detection outcomes of every cell, laid out for {@link accumulate}. */
+export interface CocoMatches {
+  /** [K] category ids ascending (pycocotools `params.catIds = sorted(getCatIds())`) */
+  catIds: number[];
+  /** [I] image ids ascending */
+  imgIds: number[];
+  /** number of detections that belong to a known image and category */
+  N: number;
+  /** [K+1] detections of category k lie at positions catStart[k]..catStart[k+1] */
+  catStart: Int32Array;
+  /**
+   * [N] position -> rank of the detection within its (image, category) by descending score
+   * (file order among ties); positions run in pycocotools' accumulate order within a category:
+   * descending score, then ascending image id, then file order.
+   */
+  rank: Int32Array;
+  /** [A*T*N] outcome (FP / TP / IGNORED) of the detection at each position, for ranks < maxDets[-1] */
+  state: Uint8Array;
+  /** [K*A] non-ignored GT count (pycocotools `npig`) */
+  npig: Int32Array;
+}
+
+/**
+ * Runs {@link matchCell} over every (image, category) that has GT or detections: pycocotools'
+ * `evaluate()` on parsed records.
+ * @param gt the ground truth (every image and category in it is evaluated)
+ * @param dets detections; ids not in `gt` must have been rejected (checkDetectionsAgainstGt)
+ */
+export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEvalParams): CocoMatches {
+  const imgIds = gt.images.map((im) => im.id).sort((x, y) => x - y);
+  const catIds = gt.categories.map((c) => c.id).sort((x, y) => x - y);
+  const I = imgIds.length, K = catIds.length, A = params.areaRng.length, T = params.iouThrs.length;
+  const imgIndex = new Map(imgIds.map((id, i) => [id, i]));
+  const catIndex = new Map(catIds.map((id, k) => [id, k]));
+  const maxDetLast = params.maxDets[params.maxDets.length - 1];
+
+  // Ground truth as typed arrays, grouped by (category, image), file order within a cell.
+  const nG = gt.annotations.length;
+  const gImg = new Int32Array(nG), gCat = new Int32Array(nG);
+  const gXywh = new Float64Array(4 * nG), gArea = new Float64Array(nG);
+  const gCrowd = new Uint8Array(nG), gIdZero = new Uint8Array(nG);
+  const npig = new Int32Array(K * A);
+  gt.annotations.forEach((g, i) => {
+    gImg[i] = imgIndex.get(g.imageId) ?? -1;
+    gCat[i] = catIndex.get(g.categoryId) ?? -1;
+    if (gImg[i] < 0 || gCat[i] < 0) throw new UserError(`${gt.file}: annotations[${i}]: image or category not in the file`);
+    gXywh.set(g.xywh, 4 * i);
+    gArea[i] = g.area;
+    gCrowd[i] = g.iscrowd ? 1 : 0;
+    gIdZero[i] = g.id === 0 ? 1 : 0;
+    for (let a = 0; a < A; a++) {
+      if (!g.iscrowd && g.area >= params.areaRng[a][0] && g.area <= params.areaRng[a][1]) npig[gCat[i] * A + a]++;
+    }
+  });
+  const gOrder = countingSortStable(countingSortStable(iota(nG), gImg, I), gCat, K);
+
+  // Detections: positions in accumulate order (category, -score, image, file), then the same
+  // detections regrouped by (category, image) for matching.
+  const nAll = dets.count;
+  const dImg = new Int32Array(nAll), dCat = new Int32Array(nAll);
+  for (let i = 0; i < nAll; i++) {
+    dImg[i] = imgIndex.get(dets.imageId[i]) ?? -1;
+    dCat[i] = catIndex.get(dets.categoryId[i]) ?? -1;
+    if (dImg[i] < 0 || dCat[i] < 0) throw new UserError(`detections[${i}]: image_id ${dets.imageId[i]} or category_id ${dets.categoryId[i]} is not in ${gt.file}`);
+  }
+  const order = countingSortStable(sortByValueDesc(countingSortStable(iota(nAll), dImg, I), dets.score), dCat, K);
+  const N = nAll;
+  const pos = new Int32Array(N);
+  for (let p = 0; p < N; p++) pos[order[p]] = p;
+  const catStart = new Int32Array(K + 1);
+  for (let i = 0; i < N; i++) catStart[dCat[i] + 1]++;
+  for (let k = 0; k < K; k++) catStart[k + 1] += catStart[k];
+  const cells = countingSortStable(countingSortStable(order, dImg, I), dCat, K);
+
+  const rank = new Int32Array(N);
+  const state = new Uint8Array(A * T * N);
+  let ious = new Float64Array(1024);
+  let scratch = cellScratch(64);
+  const cellG = { area: new Float64Array(64), crowd: new Uint8Array(64), idZero: new Uint8Array(64), rows: new Int32Array(64) };
+  let cellD = { area: new Float64Array(1024), rows: new Int32Array(1024), pos: new Int32Array(1024) };
+
+  // Walk the GT cells and detection cells together, both sorted by key = k * I + i.
+  let gi = 0, di = 0;
+  while (gi < nG || di < N) {
+    const gKey = gi < nG ? gCat[gOrder[gi]] * I + gImg[gOrder[gi]] : Infinity;
+    const dKey = di < N ? dCat[cells[di]] * I + dImg[cells[di]] : Infinity;
+    const key = Math.min(gKey, dKey);
+    let G = 0;
+    while (gi < nG && gCat[gOrder[gi]] * I + gImg[gOrder[gi]] === key) {
+      if (G === cellG.rows.length) growCellG(cellG);
+      cellG.rows[G++] = gOrder[gi++];
+    }
+    let D = 0;
+    let r = 0;
+    while (di < N && dCat[cells[di]] * I + dImg[cells[di]] === key) {
+      const e = cells[di++];
+      rank[pos[e]] = r;
+      if (r < maxDetLast) {
+        if (D === cellD.rows.length) cellD = growCellD(cellD);
+        cellD.rows[D] = e;
+        cellD.pos[D] = pos[e];
+        cellD.area[D] = dets.xywh[4 * e + 2] * dets.xywh[4 * e + 3]; // loadRes: area = w*h
+        D++;
+      }
+      r++;
+    }
+    if (D === 0) continue;
+    for (let g = 0; g < G; g++) {
+      const e = cellG.rows[g];
+      cellG.area[g] = gArea[e];
+      cellG.crowd[g] = gCrowd[e];
+      cellG.idZero[g] = gIdZero[e];
+    }
+    if (D * G > ious.length) ious = new Float64Array(2 * D * G);
+    if (G > scratch.gtOrder.length) scratch = cellScratch(2 * G);
+    boxIouXywh(dets.xywh, cellD.rows, D, gXywh, cellG.rows, cellG.crowd, G, ious);
+    matchCell({ D, G, ious, gtArea: cellG.area, gtCrowd: cellG.crowd, gtIdZero: cellG.idZero, dtArea: cellD.area }, params, state, cellD.pos, N, scratch);
+  }
+  return { catIds, imgIds, N, catStart, rank, state, npig };
+}
+
+function growCellG(c: { area: Float64Array; crowd: Uint8Array; idZero: Uint8Array; rows: Int32Array }): void {
+  const n = 2 * c.rows.length;
+  const area = new Float64Array(n), crowd = new Uint8Array(n), idZero = new Uint8Array(n), rows = new Int32Array(n);
+  rows.set(c.rows);
+  Object.assign(c, { area, crowd, idZero, rows });
+}
+
+function growCellD(c: { area: Float64Array; rows: Int32Array; pos: Int32Array }) {
+  const n = 2 * c.rows.length;
+  const out = { area: new Float64Array(n), rows: new Int32Array(n), pos: new Int32Array(n) };
+  out.area.set(c.area);
+  out.rows.set(c.rows);
+  out.pos.set(c.pos);
+  return out;
+}
+
+/** pycocotools' `eval` arrays. */
+export interface CocoAccumulated {
+  T: number; R: number; K: number; A: number; M: number;
+  /** [T, R, K, A, M] row-major; -1 where a category has no non-ignored GT for that area range */
+  precision: Float64Array;
+  /** [T, K, A, M] row-major; -1 likewise */
+  recall: Float64Array;
+}
+
+/** numpy's `np.spacing(1)`, the epsilon in pycocotools' precision denominator. */
+const EPS = 2.220446049250313e-16;
+
+/**
+ * pycocotools' `accumulate()`: per category, area range, maxDets and IoU threshold, the
+ * cumulative TP/FP over detections in (descending score, image id, file) order, precision
+ * `tp / (tp + fp + eps)` made monotone from the right, sampled at each recall threshold with
+ * `searchsorted(recall, recThrs, side='left')` (0 where never reached).
+ */
+export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAccumulated {
+  const T = params.iouThrs.length, R = params.recThrs.length, K = matches.catIds.length;
+  const A = params.areaRng.length, M = params.maxDets.length;
+  const { N, catStart, rank, state, npig } = matches;
+  const precision = new Float64Array(T * R * K * A * M).fill(-1);
+  const recall = new Float64Array(T * K * A * M).fill(-1);
+  let maxNk = 0;
+  for (let k = 0; k < K; k++) maxNk = Math.max(maxNk, catStart[k + 1] - catStart[k]);
+  const sel = new Int32Array(maxNk);
+  const rc = new Float64Array(maxNk);
+  const pr = new Float64Array(maxNk);
+  const { recThrs } = params;
+  for (let k = 0; k < K; k++) {
+    for (let m = 0; m < M; m++) {
+      const maxDet = params.maxDets[m];
+      let nd = 0;
+      for (let p = catStart[k]; p < catStart[k + 1]; p++) if (rank[p] < maxDet) sel[nd++] = p;
+      for (let a = 0; a < A; a++) {
+        const np = npig[k * A + a];
+        if (np === 0) continue;
+        for (let t = 0; t < T; t++) {
+          const base = (a * T + t) * N;
+          let tp = 0, fp = 0;
+          for (let i = 0; i < nd; i++) {
+            const s = state[base + sel[i]];
+            if (s === TP) tp++;
+            else if (s === FP) fp++;
+            rc[i] = tp / np;
+            pr[i] = tp / (fp + tp + EPS);
+          }
+          recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0;
+          for (let i = nd - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+          for (let r = 0; r < R; r++) {
+            // searchsorted(rc, recThrs[r], 'left'): first i with rc[i] >= recThrs[r]
+            const v = recThrs[r];
+            let lo = 0, hi = nd;
+            while (lo < hi) {
+              const mid = (lo + hi) >>> 1;
+              if (rc[mid] < v) lo = mid + 1;
+              else hi = mid;
+            }
+            const idx = (((t * R + r) * K + k) * A + a) * M + m;
+            // pycocotools fills q with zeros and stops at the first index past the end.
+            if (lo >= nd) {
+              for (let r2 = r; r2 < R; r2++) precision[(((t * R + r2) * K + k) * A + a) * M + m] = 0;
+              break;
+            }
+            precision[idx] = pr[lo];
+          }
+        }
+      }
+    }
+  }
+  return { T, R, K, A, M, precision, recall };
+}
