@@ -3,6 +3,7 @@
  * own file exporting `registerEvalX(evalCmd)`; add one line here per subcommand.
  */
 import type { Command } from 'commander';
+import { registerEvalCoco } from './eval-coco.ts';
 import { registerEvalVoc } from './eval-voc.ts';
 
 /** Adds `eval` and its subcommands to the program. */
@@ -10,5 +11,6 @@ export function registerEval(program: Command): void {
   const evalCmd = program
     .command('eval')
     .description('mAP evaluation with the exact semantics of the reference tools (pycocotools, voc_eval)');
+  registerEvalCoco(evalCmd);
   registerEvalVoc(evalCmd);
 }

@@ -1,0 +1,56 @@
+/**
+ * `resdet eval coco`: COCO bbox AP/AR of a results file against an instances file, with
+ * pycocotools' exact semantics (src/eval/coco.ts). Interface fixed by issue 2 (other tools call it):
+ *
+ *     resdet eval coco --gt GT.json --dets DETS.json [--json]
+ *
+ * Without --json it prints pycocotools' 12 summary lines; with --json exactly one object
+ * `{"stats": [12 numbers], "perCategory": [{"categoryId", "name", "ap", "ap50", "ap75", "ar100"}]}`.
+ * RESDET_TIMING=1 adds a `timing` line on stderr (load and evaluation seconds, for the benchmark).
+ */
+import type { Command } from 'commander';
+import { loadCocoInstances } from '../../datasets/coco/annotations.ts';
+import { loadCocoResults } from '../../datasets/coco/results.ts';
+import { evaluateCoco, type CocoEvalResult } from '../../src/eval/coco-evaluator.ts';
+
+interface EvalCocoOptions {
+  gt: string;
+  dets: string;
+  json?: boolean;
+}
+
+/** The --json object: the 12 stats and the per-category table, nothing else. */
+export function cocoJsonReport(r: CocoEvalResult): { stats: number[]; perCategory: CocoEvalResult['perCategory'] } {
+  return {
+    stats: r.stats,
+    perCategory: r.perCategory.map((c) => ({ categoryId: c.categoryId, name: c.name, ap: c.ap, ap50: c.ap50, ap75: c.ap75, ar100: c.ar100 })),
+  };
+}
+
+/** Loads both files and evaluates; bad input throws a UserError naming file, record and field. */
+export function evalCoco(opts: EvalCocoOptions): CocoEvalResult {
+  const t0 = performance.now();
+  const gt = loadCocoInstances(opts.gt);
+  const dets = loadCocoResults(opts.dets, gt);
+  const t1 = performance.now();
+  const result = evaluateCoco(gt, dets, {}, opts.dets);
+  const t2 = performance.now();
+  if (process.env.RESDET_TIMING === '1') {
+    process.stderr.write(`timing ${JSON.stringify({ loadSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 })}\n`);
+  }
+  return result;
+}
+
+/** Adds `eval coco` to the `eval` command. */
+export function registerEvalCoco(evalCmd: Command): void {
+  evalCmd
+    .command('coco')
+    .description('COCO bbox AP/AR (12 pycocotools stats and per-category AP) of a results file')
+    .requiredOption('--gt <file>', 'COCO instances JSON (images, annotations, categories)')
+    .requiredOption('--dets <file>', 'COCO results JSON: [{image_id, category_id, bbox: [x, y, w, h], score}]')
+    .option('--json', 'print one JSON object {"stats": [...12], "perCategory": [...]}')
+    .action((opts: EvalCocoOptions) => {
+      const r = evalCoco(opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(cocoJsonReport(r))}\n` : `${r.summary.join('\n')}\n`);
+    });
+}
