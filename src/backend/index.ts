@@ -9,6 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.ts';
+import { ensureGradients } from './gradients.ts';
+import { registerWasmKernels } from './kernels/index.ts';
 
 export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
@@ -48,6 +50,12 @@ const onReady: Array<(name: BackendName) => void | Promise<void>> = [];
 export function whenBackendReady(hook: (name: BackendName) => void | Promise<void>): void {
   onReady.push(hook);
 }
+
+// tfjs-core's gradients (Node's bundle lacks them) and resdet's wasm training kernels.
+whenBackendReady(async (name) => {
+  await ensureGradients();
+  if (name === 'wasm') registerWasmKernels();
+});
 
 let current: Promise<BackendInfo> | undefined;
 

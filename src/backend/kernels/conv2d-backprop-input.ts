@@ -1,0 +1,154 @@
+/**
+ * Conv2DBackpropInput for the wasm backend, replacing the stock kernel (a direct loop that runs
+ * ~10x slower than the forward conv: 490 ms vs 45 ms for a 3x3 16->16 conv at batch 128 32x32).
+ *
+ * The input gradient of y = conv2d(x, w, stride s, pad pt) is a "full" correlation of dy with
+ * the flipped, channel-swapped filter. For s = 1 that is one XNNPACK conv2d:
+ *   dx = conv2d(dy, flip(w)^T, pad (k-1-pt, H-OH+pt)).
+ * For s > 1 it is split into s*s phases (the polyphase / sub-pixel decomposition used by
+ * cuDNN and by "Is the deconvolution layer the same as a convolutional layer?", Shi et al. 2016):
+ * rows i = s*a + r only receive taps ky = q, q+s, q+2s, ... with q = (r + pt) mod s, so
+ *   dx[s*a + r] = sum_t dy[a + c - (kk-1) + t] * w[q + s*(kk-1-t)],  c = (r + pt - q) / s,
+ * a stride-1 conv of dy with the phase's sub-filter. The s*s phase outputs are interleaved by
+ * one transpose. Every multiply-add is useful (zero-insertion would waste (s^2-1)/s^2 of them).
+ *
+ * Shapes: dy [N, OH, OW, Co], filter [kh, kw, Ci, Co] -> dx inputShape [N, H, W, Ci] (NHWC only).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2d, free, reshape, run, runStock, slice, transpose } from './call.ts';
+
+/** How one phase r of one spatial axis reads dy: its sub-filter taps, dy window and padding. */
+interface AxisPhase {
+  /** first filter tap of the phase (taps q, q+s, ...) */
+  q: number;
+  /** number of taps (0: this phase receives nothing) */
+  taps: number;
+  /** dy window [start, end) and the conv's padding around it */
+  start: number;
+  end: number;
+  padBefore: number;
+  padAfter: number;
+  /** output length: rows i < inLen with i = s*a + r */
+  outLen: number;
+}
+
+/** Plans phase r of an axis with input length inLen, output length outLen, kernel k, stride s, leading pad pt. */
+export function planAxisPhase(inLen: number, dyLen: number, k: number, s: number, pt: number, r: number): AxisPhase {
+  const q = (((r + pt) % s) + s) % s;
+  const taps = q < k ? Math.ceil((k - q) / s) : 0;
+  const c = (r + pt - q) / s;
+  const outLen = Math.max(0, Math.ceil((inLen - r) / s));
+  let padBefore = taps - 1 - c;
+  let padAfter = outLen + taps - 1 - dyLen - padBefore;
+  let start = 0;
+  let end = dyLen;
+  if (padBefore < 0) { start = -padBefore; padBefore = 0; }
+  if (padAfter < 0) { end = dyLen + padAfter; padAfter = 0; }
+  return { q, taps, start, end, padBefore, padAfter, outLen };
+}
+
+/** The kernelFunc registered for Conv2DBackpropInput on wasm. */
+export function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const { backend } = args;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  if (tf.backend_util.convertConv2DDataFormat(dataFormat) !== 'channelsLast') {
+    return runStock(backend, tf.Conv2DBackpropInput, args.inputs, args.attrs);
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+
+  const wT = transpose(backend, filter, [0, 1, 3, 2]); // [kh, kw, Co, Ci]
+  const phases: tf.TensorInfo[] = [];
+  const rowsOut = Math.ceil(h / sh);
+  const colsOut = Math.ceil(w / sw);
+  for (let ry = 0; ry < sh; ry++) {
+    const py = planAxisPhase(h, oh, kh, sh, info.padInfo.top, ry);
+    for (let rx = 0; rx < sw; rx++) {
+      const px = planAxisPhase(w, ow, kw, sw, info.padInfo.left, rx);
+      const phase = convPhase(backend, dy, wT, py, px, { n, co, ci, sh, sw, kh, kw });
+      if (sh === 1 && sw === 1) {
+        free(backend, wT);
+        return phase;
+      }
+      // Pad every phase to ceil(H/s) x ceil(W/s) so they stack; the excess is cropped below.
+      const padded = padTo(backend, phase, rowsOut, colsOut);
+      phases.push(padded);
+    }
+  }
+  free(backend, wT);
+  // [sh*sw*N, A, B, Ci] -> [sh, sw, N*A, B, Ci] -> [N*A, sh, B, sw, Ci] = dx rows a*sh + ry, cols b*sw + rx.
+  const stacked = phases.length === 1 ? phases[0] : run(backend, tf.Concat, phases as unknown as tf.NamedTensorInfoMap, { axis: 0 });
+  if (phases.length > 1) free(backend, ...phases);
+  const s5 = reshape(backend, stacked, [sh, sw, n * rowsOut, colsOut, ci]);
+  free(backend, stacked);
+  const interleaved = transpose(backend, s5, [2, 0, 3, 1, 4]);
+  free(backend, s5);
+  const full = reshape(backend, interleaved, [n, rowsOut * sh, colsOut * sw, ci]);
+  free(backend, interleaved);
+  if (rowsOut * sh === h && colsOut * sw === w) return full;
+  const dx = slice(backend, full, [0, 0, 0, 0], [n, h, w, ci]);
+  free(backend, full);
+  return dx;
+}
+
+/** One phase's stride-1 conv: dy window * flipped sub-filter -> [N, py.outLen, px.outLen, Ci]. */
+function convPhase(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  wT: tf.TensorInfo,
+  py: AxisPhase,
+  px: AxisPhase,
+  d: { n: number; co: number; ci: number; sh: number; sw: number; kh: number; kw: number },
+): tf.TensorInfo {
+  if (py.taps === 0 || px.taps === 0 || py.end <= py.start || px.end <= px.start || py.outLen === 0 || px.outLen === 0) {
+    return zeros(backend, [d.n, py.outLen, px.outLen, d.ci]);
+  }
+  const sub = d.sh === 1 && d.sw === 1
+    ? wT
+    : run(backend, tf.StridedSlice, { x: wT }, {
+        begin: [py.q, px.q, 0, 0], end: [d.kh, d.kw, d.co, d.ci], strides: [d.sh, d.sw, 1, 1],
+        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+      });
+  const flipped = run(backend, tf.Reverse, { x: sub }, { dims: [0, 1] });
+  if (sub !== wT) free(backend, sub);
+  const dyShape = dy.shape;
+  const windowed = py.start > 0 || px.start > 0 || py.end < dyShape[1] || px.end < dyShape[2];
+  const dyWin = windowed
+    ? slice(backend, dy, [0, py.start, px.start, 0], [d.n, py.end - py.start, px.end - px.start, d.co])
+    : dy;
+  const out = conv2d(backend, dyWin, flipped, [1, 1], [[py.padBefore, py.padAfter], [px.padBefore, px.padAfter]]);
+  if (dyWin !== dy) free(backend, dyWin);
+  free(backend, flipped);
+  return out;
+}
+
+/** Zero-filled float32 tensor in the wasm heap. */
+function zeros(backend: BackendWasm, shape: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  backend.typedArrayFromHeap(out).fill(0);
+  return out;
+}
+
+/** Pads x [N, a, b, C] with zeros at the end to [N, rows, cols, C] (frees x when it copies). */
+function padTo(backend: BackendWasm, x: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo {
+  const [, a, b] = x.shape;
+  if (a === rows && b === cols) return x;
+  const out = run(backend, tf.PadV2, { x }, { paddings: [[0, 0], [0, rows - a], [0, cols - b], [0, 0]], constantValue: 0 });
+  free(backend, x);
+  return out;
+}
+
+/** Registration record for `tf.registerKernel`. */
+export const conv2DBackpropInputConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
+};
