@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EVAL_GOLDEN, REPO_ROOT, runCli, type CliResult } from '../../helpers/cli.ts';
+import { requireShared } from '../../helpers/shared.ts';
+
+/** Like runCli, but asynchronous, so that the bad-input runs below overlap (each spends ~1 s starting tsx). */
+function runCliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/resdet.js'), ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const tmpDirs: string[] = [];
+after(() => { for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+const ann = (objects: string): string =>
+  `<annotation><filename>x.jpg</filename><size><width>100</width><height>100</height><depth>3</depth></size>${objects}</annotation>`;
+const cat = (box = '<xmin>1</xmin><ymin>1</ymin><xmax>10</xmax><ymax>10</ymax>'): string =>
+  `<object><name>cat</name><difficult>0</difficult><bndbox>${box}</bndbox></object>`;
+
+/**
+ * A small dataset: images a, b with one cat each (VOC [1,1,10,10] and [21,21,40,40]) and a
+ * results folder with only a cat file; `edit` overrides files before the run.
+ */
+function dataset(edit: Record<string, string> = {}): { args: string[]; root: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-evalvoc-'));
+  tmpDirs.push(root);
+  const files: Record<string, string> = {
+    'Annotations/a.xml': ann(cat()),
+    'Annotations/b.xml': ann(cat('<xmin>21</xmin><ymin>21</ymin><xmax>40</xmax><ymax>40</ymax>')),
+    'ImageSets/Main/test.txt': 'a\nb\n',
+    // a: exact box (TP); b: far away (FP) but scored lower.
+    'results/comp4_det_test_cat.txt': 'a 0.9 1 1 10 10\nb 0.8 60 60 70 70\n',
+    ...edit,
+  };
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+  return { root, args: ['eval', 'voc', '--annotations', path.join(root, 'Annotations'), '--imageset', path.join(root, 'ImageSets/Main/test.txt'), '--dets', path.join(root, 'results')] };
+}
+
+describe('resdet eval voc', () => {
+  describe('golden case through the CLI', () => {
+    const dir = path.join(EVAL_GOLDEN, 'voc', 'voc_difficult_heavy');
+    before(function () { requireShared(this, dir); });
+
+    it('--json: exactly the documented keys, every class AP and both mAPs within 1e-9', () => {
+      const r = runCli(['eval', 'voc', '--annotations', path.join(dir, 'Annotations'), '--imageset', path.join(dir, 'ImageSets/Main/test.txt'), '--dets', path.join(dir, 'results'), '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      const out = JSON.parse(r.stdout);
+      const e = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
+      assert.deepEqual(Object.keys(out), ['classes', 'ap07', 'apArea', 'mAP07', 'mAPArea']);
+      assert.deepEqual(out.classes, e.classes);
+      for (const c of e.classes) {
+        assert.ok(Math.abs(out.ap07[c] - e.per_class[c].ap_07) <= 1e-9, `${c} ap07`);
+        assert.ok(Math.abs(out.apArea[c] - e.per_class[c].ap_area) <= 1e-9, `${c} apArea`);
+      }
+      assert.ok(Math.abs(out.mAP07 - e.mAP_07) <= 1e-9);
+      assert.ok(Math.abs(out.mAPArea - e.mAP_area) <= 1e-9);
+    });
+  });
+
+  it('prints a table; --classes picks the classes, a missing results file is no detections', () => {
+    const { args } = dataset();
+    const r = runCli([...args, '--classes', 'cat,dog']);
+    assert.equal(r.status, 0, r.stderr);
+    // cat: TP then FP -> rec [1/2, 1/2], prec [1, 1/2]: area 0.5; 11-point 6/11 = 0.5455.
+    // dog: no GT, no file -> 0. mAP = (0.5455 + 0) / 2, (0.5 + 0) / 2.
+    assert.equal(r.stdout, [
+      'class      AP07  AP(area)',
+      'cat      0.5455    0.5000',
+      'dog      0.0000    0.0000',
+      'mAP      0.2727    0.2500',
+      '',
+    ].join('\n'));
+  });
+
+  describe('bad input: exit 1 and one stderr line naming the file and field', () => {
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['malformed XML', { 'Annotations/b.xml': '<annotation><size></annotation>' }, /b\.xml: line 1, col \d+: malformed XML/],
+      ['missing xmin', { 'Annotations/b.xml': ann(cat('<ymin>1</ymin><xmax>10</xmax><ymax>10</ymax>')) }, /b\.xml: object\[0\]\.bndbox\.xmin: missing/],
+      ['missing bndbox', { 'Annotations/b.xml': ann('<object><name>cat</name></object>') }, /b\.xml: object\[0\]\.bndbox: missing/],
+      ['non-numeric coordinate', { 'Annotations/b.xml': ann(cat('<xmin>1</xmin><ymin>one</ymin><xmax>10</xmax><ymax>10</ymax>')) }, /b\.xml: object\[0\]\.bndbox\.ymin: expected a finite number, got "one"/],
+      ['degenerate box', { 'Annotations/b.xml': ann(cat('<xmin>11</xmin><ymin>1</ymin><xmax>10</xmax><ymax>10</ymax>')) }, /b\.xml: object\[0\]\.bndbox: expected xmin <= xmax/],
+      ['entity declaration', { 'Annotations/b.xml': `<!DOCTYPE a [<!ENTITY x "cat">]>${ann(cat().replace('>cat<', '>&x;<'))}` }, /b\.xml: DOCTYPE: DOCTYPE\/ENTITY declarations are not allowed/],
+      ['results line with wrong field count', { 'results/comp4_det_test_cat.txt': 'a 0.9 1 1 10 10\nb 0.8 60 60 70\n' }, /comp4_det_test_cat\.txt: line\[2\]: expected 6 fields/],
+      ['NaN score', { 'results/comp4_det_test_cat.txt': 'a NaN 1 1 10 10\n' }, /comp4_det_test_cat\.txt: line\[1\]\.score: expected a finite number, got "NaN"/],
+      ['unknown image id', { 'results/comp4_det_test_cat.txt': 'c 0.9 1 1 10 10\n' }, /comp4_det_test_cat\.txt: line\[1\]\.image_id: expected an image id listed in test\.txt, got "c"/],
+      ['image set naming a missing annotation', { 'ImageSets/Main/test.txt': 'a\nb\nzz\n' }, /test\.txt: image\[zz\]: expected an annotation file .*zz\.xml, not found/],
+    ];
+    // Start every run at once (two at a time would leave the second core idle while tsx starts).
+    const runs = new Map<string, Promise<CliResult>>();
+    before(() => {
+      for (const [what, edit] of cases) runs.set(what, runCliAsync([...dataset(edit).args, '--classes', 'cat', '--json']));
+    });
+    for (const [what, , re] of cases) {
+      it(what, async () => {
+        const r = await runs.get(what)!;
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, '');
+        const lines = r.stderr.trimEnd().split('\n');
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(lines[0], /^resdet: error: /);
+        assert.match(lines[0], re);
+      });
+    }
+  });
+});
