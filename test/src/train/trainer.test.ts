@@ -151,14 +151,13 @@ describe('train/trainer', () => {
     };
     const file = path.join(dir, 'ckpt.safetensors');
     const trainer = new Trainer({ model, task, data: syntheticData(1), schedule: stepLr(0.1, []), iterations: 10, checkpoint: { path: file, every: 1, config: null } });
-    let weightsAt3: Float32Array | undefined;
     const err = await trainer.run().catch((e: unknown) => e);
     assert.ok(err instanceof TrainingDivergedError);
     assert.match(err.message, /loss is NaN at step 3 \(lr 0\.1\)/);
     assert.equal(trainer.step, 3);
     const ckpt = loadCheckpoint(file);
     assert.equal(ckpt.step, 3);
-    weightsAt3 = ckpt.model.get('fc1.weight')!.dataSync() as Float32Array;
+    const weightsAt3 = ckpt.model.get('fc1.weight')!.dataSync() as Float32Array;
     assert.deepEqual(model.stateDict().get('fc1.weight')!.dataSync(), weightsAt3);
     assert.ok(weightsAt3.every(Number.isFinite));
     disposeCheckpoint(ckpt);
