@@ -1,0 +1,124 @@
+/**
+ * safetensors (huggingface/safetensors, docs "The format"): bytes 0..7 are the header length N
+ * (unsigned 64-bit little-endian), bytes 8..8+N a UTF-8 JSON object
+ * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {str: str}}`, then the
+ * data; offsets are relative to the byte after the header. Nothing in it is executable, but the
+ * header is untrusted: every range is checked against the file size and the dtype/shape.
+ *
+ * The reader returns float32 arrays (F16, BF16, F64 and integer types are converted). A file
+ * written by resdet's trainer (`__metadata__.format == "resdet-checkpoint"`, see
+ * src/train/checkpoint.ts) holds tfjs layouts under `model.<name>`; any other file is taken to be
+ * in PyTorch's layout, as the safetensors files of the PyTorch ecosystem are.
+ */
+import { inputError, quote } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { decodeElements, DTYPE_BYTES, type WeightArray, type WeightFile } from './arrays.ts';
+import type { TorchDtype } from './pickle.ts';
+
+/** safetensors dtype names -> resdet's element types. */
+export const SAFETENSORS_DTYPES: Readonly<Record<string, TorchDtype>> = {
+  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+};
+
+/** Header of resdet's training checkpoints (src/train/checkpoint.ts). */
+const RESDET_CHECKPOINT = { format: 'resdet-checkpoint', modelPrefix: 'model.' };
+
+/** Reads the header only: tensor entries and metadata, validated against the file size. */
+export function readSafetensorsHeader(bytes: Uint8Array, file: string): {
+  entries: Array<{ name: string; dtype: TorchDtype; shape: number[]; begin: number; end: number }>;
+  metadata: Record<string, string>;
+  dataStart: number;
+} {
+  if (bytes.length < 8) throw inputError(file, '', `expected a safetensors file (8-byte header length), got ${bytes.length} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8)) throw inputError(file, 'header length', `expected at most ${bytes.length - 8} bytes, got ${n} (truncated, or not safetensors)`);
+  const dataStart = 8 + Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+  } catch (err) {
+    throw inputError(file, 'header', `expected UTF-8 JSON, got an error (${(err as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw inputError(file, 'header', `expected a JSON object, got ${quote(header)}`);
+  const dataLen = bytes.length - dataStart;
+  const entries = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = (raw ?? {}) as Record<string, string>;
+      continue;
+    }
+    const where = `tensors[${quote(name)}]`;
+    const e = (raw ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dtype = SAFETENSORS_DTYPES[String(e.dtype)];
+    if (!dtype) throw inputError(file, `${where}.dtype`, `expected one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')}, got ${quote(e.dtype)}`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw inputError(file, `${where}.shape`, `expected non-negative integers, got ${quote(e.shape)}`);
+    const shape = e.shape as number[];
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) throw inputError(file, `${where}.data_offsets`, `expected [begin, end], got ${quote(offs)}`);
+    const [begin, end] = offs as [number, number];
+    const size = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    if (end - begin !== size) throw inputError(file, `${where}.data_offsets`, `expected ${size} bytes for ${e.dtype} [${shape}], got ${quote(offs)}`);
+    if (end > dataLen) throw inputError(file, `${where}.data_offsets`, `expected to end within the ${dataLen} data bytes, got ${end} (truncated file)`);
+    entries.push({ name, dtype, shape, begin, end });
+  }
+  return { entries, metadata, dataStart };
+}
+
+/**
+ * Reads a safetensors file into float32 arrays.
+ * @param bytes the whole file
+ * @param file its name, for error messages
+ */
+export function readSafetensors(bytes: Uint8Array, file: string): WeightFile {
+  const { entries, metadata, dataStart } = readSafetensorsHeader(bytes, file);
+  const resdet = metadata.format === RESDET_CHECKPOINT.format;
+  const tensors = new Map<string, WeightArray>();
+  for (const e of entries) {
+    let name = e.name;
+    if (resdet) {
+      // Trainer checkpoints: keep the model's state, leave the optimizer's momentum behind.
+      if (!name.startsWith(RESDET_CHECKPOINT.modelPrefix)) continue;
+      name = name.slice(RESDET_CHECKPOINT.modelPrefix.length);
+    }
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    const data = decodeElements(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype, 0, count);
+    tensors.set(name, { shape: e.shape, data, sourceDtype: e.dtype });
+  }
+  return { tensors, layout: resdet ? 'tfjs' : 'torch' };
+}
+
+/**
+ * Writes float32 arrays as a safetensors file (dtype F32, header padded to 8 bytes), atomically.
+ * @param tensors name -> dense row-major array and its shape, written in this order
+ * @param metadata optional string map stored as `__metadata__`
+ */
+export function writeSafetensors(file: string, tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): void {
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}
+
+/** The bytes `writeSafetensors` writes. */
+export function encodeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (size !== t.data.length) throw new Error(`${name}: shape [${t.shape}] has ${size} elements, data has ${t.data.length}`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * size] };
+    offset += 4 * size;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const head = Buffer.from(json);
+  const out = new Uint8Array(8 + head.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let p = 8 + head.length;
+  for (const t of tensors.values()) {
+    for (let i = 0; i < t.data.length; i++) view.setFloat32(p + 4 * i, t.data[i], true);
+    p += 4 * t.data.length;
+  }
+  return out;
+}
