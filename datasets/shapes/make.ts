@@ -5,12 +5,13 @@
  *
  *     <out>/VOC2007/JPEGImages/000001.jpg ...
  *     <out>/VOC2007/Annotations/000001.xml ...       (1-based inclusive boxes)
- *     <out>/VOC2007/ImageSets/Main/{train,val,trainval,test}.txt
+ *     <out>/VOC2007/ImageSets/Main/{train,val,test}.txt
  *     <out>/VOC2007/classes.txt                      (class order; label i = line i)
  *     <out>/annotations/instances_{train,val}.json   (file_name relative to <out>)
  *
  * The held-out images are listed in both `val.txt` and `test.txt`, so VOC's usual test split and
- * COCO's val file evaluate the same images. Image `i` depends only on (seed, i), not on the
+ * COCO's val file evaluate the same images. There is no `trainval.txt` (it would include the
+ * test images); the detection loader trains on `train` when `trainval` is absent. Image `i` depends only on (seed, i), not on the
  * number of images, and the output is byte-for-byte the same for the same options (sharp's
  * JPEG encoder is deterministic for a given libvips build).
  */
@@ -148,7 +149,6 @@ export async function makeShapes(options: MakeShapesOptions): Promise<MakeShapes
     fs.writeFileSync(path.join(sets, 'train.txt'), list(train));
     fs.writeFileSync(path.join(sets, 'val.txt'), list(val));
     fs.writeFileSync(path.join(sets, 'test.txt'), list(val));
-    fs.writeFileSync(path.join(sets, 'trainval.txt'), list(records));
     fs.writeFileSync(path.join(voc, 'classes.txt'), classes.map((c) => `${c}\n`).join(''));
     fs.writeFileSync(path.join(tmp, 'annotations', 'instances_train.json'), cocoInstancesJson(train, classes, 'VOC2007/JPEGImages/'));
     fs.writeFileSync(path.join(tmp, 'annotations', 'instances_val.json'), cocoInstancesJson(val, classes, 'VOC2007/JPEGImages/'));

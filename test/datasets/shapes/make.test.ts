@@ -37,8 +37,8 @@ describe('datasets/shapes make-shapes', function () {
     await makeShapes({ ...opts, classes: [...opts.classes], out: b });
     await makeShapes({ ...opts, classes: [...opts.classes], out: c, seed: 8 });
     const da = digest(a);
-    // 10 JPEGs + 10 XMLs + 4 image sets + classes.txt + 2 COCO files
-    assert.equal(da.length, 27);
+    // 10 JPEGs + 10 XMLs + 3 image sets + classes.txt + 2 COCO files
+    assert.equal(da.length, 26);
     assert.deepEqual(digest(b), da);
     assert.notDeepEqual(digest(c), da);
   });
@@ -55,7 +55,8 @@ describe('datasets/shapes make-shapes', function () {
 
   it('the VOC loader and the COCO loader give back the scene boxes exactly', () => {
     const classes = ['circle', 'square', 'triangle'];
-    const voc = loadVocDataset({ root: path.join(a, 'VOC2007'), split: 'trainval', classes });
+    // without an image set the VOC reader takes every Annotations/*.xml, sorted
+    const voc = loadVocDataset({ root: path.join(a, 'VOC2007'), classes });
     const trainJson = loadCocoInstances(path.join(a, 'annotations/instances_train.json'));
     const valJson = loadCocoInstances(path.join(a, 'annotations/instances_val.json'));
     assert.equal(voc.images.length, 10);
@@ -100,6 +101,6 @@ describe('datasets/shapes make-shapes', function () {
 
   it('refuses a non-empty output folder without --force, leaving it as it was', async () => {
     await assert.rejects(makeShapes({ ...opts, classes: [...opts.classes], out: a }), /expected an empty or absent folder/);
-    assert.equal(digest(a).length, 27);
+    assert.equal(digest(a).length, 26);
   });
 });
