@@ -22,6 +22,9 @@ export interface ScannedDetections {
 // Exact powers of ten: a double holds 10^0..10^22 exactly (Clinger's fast path).
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
+// While m < this, m * 10 + 9 < 2^53, so every digit step stays exact.
+const MANTISSA_LIMIT = 900719925474099;
+
 const KEY_IMAGE_ID = bytesOf('image_id');
 const KEY_CATEGORY_ID = bytesOf('category_id');
 const KEY_BBOX = bytesOf('bbox');
@@ -55,6 +58,15 @@ class Scanner {
   private categoryId = new Float64Array(this.cap);
   private score = new Float64Array(this.cap);
   private xywh = new Float64Array(this.cap * 4);
+
+  /** The file as one latin1 string, made on the first number that needs Number(). */
+  private whole: string | undefined;
+
+  /** The bytes [start, end) as a string: a slice of one decoded copy, not a string per number. */
+  private text(start: number, end: number): string {
+    if (this.whole === undefined) this.whole = Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength).latin1Slice(0, this.b.length);
+    return this.whole.slice(start, end);
+  }
 
   constructor(private readonly b: Uint8Array) {
     // A byte-order mark is legal at the start of a UTF-8 file.
@@ -186,9 +198,11 @@ class Scanner {
   }
 
   /**
-   * A JSON number. Up to 15 significant digits with a decimal exponent within +-22 are
-   * converted with one exact IEEE operation (m * 10^e or m / 10^e, both operands exact), which
-   * is correctly rounded; anything else goes through Number() on the text.
+   * A JSON number. When the decimal digits form an integer m <= 2^53 and the decimal exponent
+   * is within +-22, m and 10^|e| are exact doubles and one IEEE operation (m * 10^e or
+   * m / 10^-e) gives the correctly rounded value (Clinger's fast path). That covers COCO's
+   * 2-decimal coordinates and float32 values printed as doubles (`258.1566162109375`).
+   * Anything else goes through Number() on the text.
    */
   private number(): number {
     const b = this.b;
@@ -199,15 +213,14 @@ class Scanner {
       neg = true;
       p++;
     }
+    // m stays an exact integer while below 2^53 (then `exact` turns false).
     let m = 0;
-    let digits = 0;
+    let exact = true;
     let exp10 = 0;
     const intStart = p;
     while (b[p] >= 0x30 && b[p] <= 0x39) {
-      if (m !== 0 || b[p] !== 0x30) {
-        m = m * 10 + (b[p] - 0x30);
-        digits++;
-      }
+      if (m < MANTISSA_LIMIT) m = m * 10 + (b[p] - 0x30);
+      else exact = false;
       p++;
     }
     const intLen = p - intStart;
@@ -216,10 +229,8 @@ class Scanner {
       p++;
       const fracStart = p;
       while (b[p] >= 0x30 && b[p] <= 0x39) {
-        if (m !== 0 || b[p] !== 0x30) {
-          m = m * 10 + (b[p] - 0x30);
-          digits++;
-        }
+        if (m < MANTISSA_LIMIT) m = m * 10 + (b[p] - 0x30);
+        else exact = false;
         exp10--;
         p++;
       }
@@ -243,11 +254,11 @@ class Scanner {
     }
     this.p = p;
     let v: number;
-    if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
+    if (exact && exp10 >= -22 && exp10 <= 22) {
       v = exp10 < 0 ? m / POW10[-exp10] : m * POW10[exp10];
       if (neg) v = -v;
     } else {
-      v = Number(latin1(b, start, p));
+      v = Number(this.text(start, p));
     }
     return v;
   }

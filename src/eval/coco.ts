@@ -18,6 +18,7 @@ import { UserError } from '../errors.ts';
 import type { CocoInstances } from '../../datasets/coco/annotations.ts';
 import type { CocoDetections } from '../../datasets/coco/results.ts';
 import { linspace, roundHalfEven } from './numpy.ts';
+import { IdIndex } from './id-index.ts';
 import { countingSortStable, iota, sortByValueDesc } from './sort.ts';
 
 /** Evaluation parameters (pycocotools `Params(iouType='bbox')`). */
@@ -132,6 +133,14 @@ export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Arr
   for (let a = 0; a < params.areaRng.length; a++) {
     const lo = params.areaRng[a][0];
     const hi = params.areaRng[a][1];
+    if (G === 0) {
+      // No GT: every detection is unmatched at every threshold.
+      for (let d = 0; d < D; d++) {
+        const st = dtArea[d] < lo || dtArea[d] > hi ? IGNORED : FP;
+        for (let t = 0; t < T; t++) out[(a * T + t) * stride + outPos[d]] = st;
+      }
+      continue;
+    }
     let n = 0;
     for (let g = 0; g < G; g++) {
       gtIgnore[g] = gtCrowd[g] || gtArea[g] < lo || gtArea[g] > hi ? 1 : 0;
@@ -232,8 +241,8 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
   const imgIds = gt.images.map((im) => im.id).sort((x, y) => x - y);
   const catIds = gt.categories.map((c) => c.id).sort((x, y) => x - y);
   const I = imgIds.length, K = catIds.length, A = params.areaRng.length, T = params.iouThrs.length;
-  const imgIndex = new Map(imgIds.map((id, i) => [id, i]));
-  const catIndex = new Map(catIds.map((id, k) => [id, k]));
+  const imgIndex = new IdIndex(imgIds);
+  const catIndex = new IdIndex(catIds);
   const maxDetLast = params.maxDets[params.maxDets.length - 1];
 
   // Ground truth as typed arrays, grouped by (category, image), file order within a cell.
@@ -243,8 +252,8 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
   const gCrowd = new Uint8Array(nG), gIdZero = new Uint8Array(nG);
   const npig = new Int32Array(K * A);
   gt.annotations.forEach((g, i) => {
-    gImg[i] = imgIndex.get(g.imageId) ?? -1;
-    gCat[i] = catIndex.get(g.categoryId) ?? -1;
+    gImg[i] = imgIndex.get(g.imageId);
+    gCat[i] = catIndex.get(g.categoryId);
     if (gImg[i] < 0 || gCat[i] < 0) throw new UserError(`${gt.file}: annotations[${i}]: image or category not in the file`);
     gXywh.set(g.xywh, 4 * i);
     gArea[i] = g.area;
@@ -261,8 +270,8 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
   const nAll = dets.count;
   const dImg = new Int32Array(nAll), dCat = new Int32Array(nAll);
   for (let i = 0; i < nAll; i++) {
-    dImg[i] = imgIndex.get(dets.imageId[i]) ?? -1;
-    dCat[i] = catIndex.get(dets.categoryId[i]) ?? -1;
+    dImg[i] = imgIndex.get(dets.imageId[i]);
+    dCat[i] = catIndex.get(dets.categoryId[i]);
     if (dImg[i] < 0 || dCat[i] < 0) throw new UserError(`detections[${i}]: image_id ${dets.imageId[i]} or category_id ${dets.categoryId[i]} is not in ${gt.file}`);
   }
   const order = countingSortStable(sortByValueDesc(countingSortStable(iota(nAll), dImg, I), dets.score), dCat, K);
@@ -364,45 +373,74 @@ export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAc
   let maxNk = 0;
   for (let k = 0; k < K; k++) maxNk = Math.max(maxNk, catStart[k + 1] - catStart[k]);
   const sel = new Int32Array(maxNk);
-  const rc = new Float64Array(maxNk);
-  const pr = new Float64Array(maxNk);
+  const tpRc = new Float64Array(maxNk);
+  const env = new Float64Array(maxNk);
   const { recThrs } = params;
   for (let k = 0; k < K; k++) {
+    let prevNd = -1;
     for (let m = 0; m < M; m++) {
       const maxDet = params.maxDets[m];
       let nd = 0;
       for (let p = catStart[k]; p < catStart[k + 1]; p++) if (rank[p] < maxDet) sel[nd++] = p;
+      if (nd === prevNd) {
+        // No (image, category) holds more than maxDets[m-1] detections: same list, same values.
+        for (let a = 0; a < A; a++) {
+          for (let t = 0; t < T; t++) {
+            const ri = ((t * K + k) * A + a) * M + m;
+            recall[ri] = recall[ri - 1];
+            for (let r = 0; r < R; r++) {
+              const pi = (((t * R + r) * K + k) * A + a) * M + m;
+              precision[pi] = precision[pi - 1];
+            }
+          }
+        }
+        continue;
+      }
+      prevNd = nd;
       for (let a = 0; a < A; a++) {
         const np = npig[k * A + a];
         if (np === 0) continue;
         for (let t = 0; t < T; t++) {
           const base = (a * T + t) * N;
+          // Precision only rises at a TP (an FP lowers it, an ignored detection keeps it), so
+          // the envelope and the recall lookups need pr/rc at the TPs alone, plus pr[0].
           let tp = 0, fp = 0;
           for (let i = 0; i < nd; i++) {
             const s = state[base + sel[i]];
-            if (s === TP) tp++;
-            else if (s === FP) fp++;
-            rc[i] = tp / np;
-            pr[i] = tp / (fp + tp + EPS);
+            if (s === TP) {
+              tp++;
+              tpRc[tp - 1] = tp / np;
+              env[tp - 1] = tp / (fp + tp + EPS);
+            } else if (s === FP) {
+              fp++;
+            }
           }
-          recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0;
-          for (let i = nd - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+          const pr0 = nd > 0 && state[base + sel[0]] === TP ? env[0] : 0;
+          const rc0 = pr0 > 0 ? tpRc[0] : 0;
+          recall[((t * K + k) * A + a) * M + m] = nd ? tp / np : 0;
+          for (let j = tp - 2; j >= 0; j--) if (env[j + 1] > env[j]) env[j] = env[j + 1];
           for (let r = 0; r < R; r++) {
-            // searchsorted(rc, recThrs[r], 'left'): first i with rc[i] >= recThrs[r]
+            // searchsorted(rc, recThrs[r], 'left') over all detections: position 0 when
+            // rc[0] >= v, otherwise the first TP whose recall reaches v.
             const v = recThrs[r];
-            let lo = 0, hi = nd;
-            while (lo < hi) {
-              const mid = (lo + hi) >>> 1;
-              if (rc[mid] < v) lo = mid + 1;
-              else hi = mid;
+            let q: number;
+            if (nd > 0 && rc0 >= v) {
+              q = tp > 0 ? Math.max(pr0, env[0]) : pr0;
+            } else {
+              let lo = 0, hi = tp;
+              while (lo < hi) {
+                const mid = (lo + hi) >>> 1;
+                if (tpRc[mid] < v) lo = mid + 1;
+                else hi = mid;
+              }
+              if (lo >= tp) {
+                // pycocotools fills q with zeros and stops at the first index past the end.
+                for (let r2 = r; r2 < R; r2++) precision[(((t * R + r2) * K + k) * A + a) * M + m] = 0;
+                break;
+              }
+              q = env[lo];
             }
-            const idx = (((t * R + r) * K + k) * A + a) * M + m;
-            // pycocotools fills q with zeros and stops at the first index past the end.
-            if (lo >= nd) {
-              for (let r2 = r; r2 < R; r2++) precision[(((t * R + r2) * K + k) * A + a) * M + m] = 0;
-              break;
-            }
-            precision[idx] = pr[lo];
+            precision[(((t * R + r) * K + k) * A + a) * M + m] = q;
           }
         }
       }

@@ -6,7 +6,8 @@
  *
  * Without --json it prints pycocotools' 12 summary lines; with --json exactly one object
  * `{"stats": [12 numbers], "perCategory": [{"categoryId", "name", "ap", "ap50", "ap75", "ar100"}]}`.
- * RESDET_TIMING=1 adds a `timing` line on stderr (load and evaluation seconds, for the benchmark).
+ * RESDET_TIMING=1 adds a `timing` JSON line on stderr (load and evaluation seconds, peak RSS; for
+ * the benchmark, tools/bench/eval.ts).
  */
 import type { Command } from 'commander';
 import { loadCocoInstances } from '../../datasets/coco/annotations.ts';
@@ -36,7 +37,8 @@ export function evalCoco(opts: EvalCocoOptions): CocoEvalResult {
   const result = evaluateCoco(gt, dets, {}, opts.dets);
   const t2 = performance.now();
   if (process.env.RESDET_TIMING === '1') {
-    process.stderr.write(`timing ${JSON.stringify({ loadSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 })}\n`);
+    const peakRssMB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+    process.stderr.write(`timing ${JSON.stringify({ loadSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000, peakRssMB })}\n`);
   }
   return result;
 }
