@@ -64,7 +64,7 @@ class Scanner {
 
   /** The bytes [start, end) as a string: a slice of one decoded copy, not a string per number. */
   private text(start: number, end: number): string {
-    if (this.whole === undefined) this.whole = Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength).latin1Slice(0, this.b.length);
+    this.whole ??= Buffer.from(this.b.buffer, this.b.byteOffset, this.b.byteLength).toString('latin1');
     return this.whole.slice(start, end);
   }
 
@@ -313,7 +313,5 @@ class Scanner {
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
-  return s;
+  return String.fromCharCode(...b.subarray(start, end));
 }
