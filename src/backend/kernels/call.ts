@@ -19,6 +19,19 @@ export function rememberStock(name: string, resdetFunc: tf.KernelFunc): void {
   }
 }
 
+/** Whether stock tfjs-backend-wasm has a kernel `name` (that resdet replaced or could replace). */
+export function isStock(name: string): boolean {
+  return stockKernels.has(name);
+}
+
+/** Puts the stock wasm kernel `name` back in the registry (undoing resdet's replacement). */
+export function restoreStock(name: string): void {
+  const func = stockKernels.get(name);
+  if (!func) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: func });
+}
+
 /** Runs the stock wasm kernel `name` (the one resdet replaced, else the registered one). */
 export function runStock(
   backend: BackendWasm,

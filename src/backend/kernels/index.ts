@@ -9,7 +9,7 @@
  * (its import registers the stock kernels, which would otherwise overwrite resdet's).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { rememberStock } from './call.ts';
+import { isStock, rememberStock, restoreStock } from './call.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.ts';
@@ -21,10 +21,22 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   unsortedSegmentSumConfig,
 ];
 
+/** Options of `registerWasmKernels`. */
+export interface RegisterOptions {
+  /** also replace stock wasm kernels with resdet's faster ones (default true); false registers
+   * only the missing kernels, e.g. to measure the stock ones (`npm run bench:kernels -- --stock`) */
+  replaceStock?: boolean;
+}
+
 /** Registers (or re-registers) resdet's wasm kernels, keeping the stock ones they replace callable. */
-export function registerWasmKernels(): void {
+export function registerWasmKernels(options: RegisterOptions = {}): void {
+  const replaceStock = options.replaceStock ?? true;
   for (const config of WASM_KERNELS) {
     rememberStock(config.kernelName, config.kernelFunc);
+    if (!replaceStock && isStock(config.kernelName)) {
+      restoreStock(config.kernelName);
+      continue;
+    }
     // unregister first: registerKernel on an existing key logs a warning.
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
