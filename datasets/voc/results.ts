@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inputError, quote } from '../../src/errors.ts';
 import { boxToVoc, vocToBox, type VocDetection } from './records.ts';
-import { parseNumber } from './xml.ts';
+import { toNumber } from './xml.ts';
 
 /** The results file name of one class: `comp4_det_test_<class>.txt`. */
 export function resultsFileName(className: string, prefix = 'comp4_det_test_'): string {
@@ -39,21 +39,26 @@ export function parseVocResults(text: string, file: string, className: string, i
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
-    const where = `line[${i + 1}]`;
-    const f = line.split(/\s+/);
+    // Single spaces are what the devkit writes (fast path); any other whitespace is accepted too.
+    let f = line.split(' ');
+    if (f.length !== 6 || f.includes('')) f = line.split(/\s+/);
     if (f.length !== 6) {
-      throw inputError(file, where, `expected 6 fields "${FIELDS.join(' ')}", got ${f.length}: ${quote(line)}`);
+      throw inputError(file, `line[${i + 1}]`, `expected 6 fields "${FIELDS.join(' ')}", got ${f.length}: ${quote(line)}`);
     }
     const imageId = f[0];
     if (imageIds && !imageIds.has(imageId)) {
-      throw inputError(file, `${where}.image_id`, `expected an image id listed in ${idSource}, got ${quote(imageId)}`);
+      throw inputError(file, `line[${i + 1}].image_id`, `expected an image id listed in ${idSource}, got ${quote(imageId)}`);
     }
-    const v = [1, 2, 3, 4, 5].map((k) => parseNumber(f[k], file, `${where}.${FIELDS[k]}`));
-    const box = vocToBox(v[1], v[2], v[3], v[4]);
+    const score = toNumber(f[1]);
+    const box = vocToBox(toNumber(f[2]), toNumber(f[3]), toNumber(f[4]), toNumber(f[5]));
+    if (!(Number.isFinite(score) && Number.isFinite(box[0]) && Number.isFinite(box[1]) && Number.isFinite(box[2]) && Number.isFinite(box[3]))) {
+      const k = [1, 2, 3, 4, 5].find((q) => !Number.isFinite(toNumber(f[q]))) ?? 1;
+      throw inputError(file, `line[${i + 1}].${FIELDS[k]}`, `expected a finite number, got ${quote(f[k])}`);
+    }
     if (!(box[2] > box[0] && box[3] > box[1])) {
-      throw inputError(file, `${where}.xmax`, `expected a box of positive size (xmax - xmin + 1 > 0, ymax - ymin + 1 > 0), got ${quote(f.slice(2).join(' '))}`);
+      throw inputError(file, `line[${i + 1}].xmax`, `expected a box of positive size (xmax - xmin + 1 > 0, ymax - ymin + 1 > 0), got ${quote(f.slice(2).join(' '))}`);
     }
-    dets.push({ imageId, name: className, score: v[0], box });
+    dets.push({ imageId, name: className, score, box });
   }
   return dets;
 }

@@ -76,9 +76,14 @@ function child(node: XmlNode, key: string, file: string, where: string): XmlNode
 /** A decimal number (optionally signed, fractional, with exponent); rejects "", "0x1f", "nan", "inf". */
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** A strictly decimal string as a number; NaN for anything else ("", "0x1f", "nan", "inf"). */
+export function toNumber(s: string): number {
+  return NUMBER.test(s) ? Number(s) : NaN;
+}
+
 /** Parses a strictly numeric string; throws a located error otherwise. */
 export function parseNumber(s: string, file: string, where: string): number {
-  const v = NUMBER.test(s) ? Number(s) : NaN;
+  const v = toNumber(s);
   if (!Number.isFinite(v)) throw inputError(file, where, `expected a finite number, got ${quote(s)}`);
   return v;
 }
