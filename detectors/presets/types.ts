@@ -1,0 +1,32 @@
+/**
+ * A training recipe: the detector config plus the solver schedule. Presets are plain typed
+ * objects (STYLE.md habit 4) that the train-detector tool reads.
+ */
+import type { FasterRCNNOverrides } from '../config.ts';
+
+export interface DetectionRecipe {
+  /** what the recipe reproduces, with its source */
+  description: string;
+  detector: FasterRCNNOverrides;
+  solver: {
+    /** base learning rate */
+    lr: number;
+    /** iterations at which the rate is multiplied by gamma */
+    steps: readonly number[];
+    gamma: number;
+    /** total iterations */
+    maxIter: number;
+    momentum: number;
+    weightDecay: number;
+    /** images per iteration (the references use 1 per GPU) */
+    imagesPerBatch: number;
+  };
+  input: {
+    /** training/test shorter side (py-faster-rcnn SCALES (600,)) */
+    shortSide: number;
+    /** longer side cap (MAX_SIZE 1000) */
+    maxSize: number;
+    /** horizontal-flip augmentation (py-faster-rcnn TRAIN.USE_FLIPPED) */
+    flip: boolean;
+  };
+}
