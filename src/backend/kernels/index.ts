@@ -13,12 +13,21 @@ import { isStock, rememberStock, restoreStock } from './call.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.ts';
+import { batchMatMulConfig } from './batch-mat-mul.ts';
+import { sliceConfig } from './slice.ts';
+import { tileConfig } from './tile.ts';
+import { meanConfig, sumConfig } from './reduce-leading.ts';
 
 /** Every kernel resdet registers for 'wasm'. */
 export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   unsortedSegmentSumConfig,
+  batchMatMulConfig,
+  sliceConfig,
+  tileConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 /** Options of `registerWasmKernels`. */

@@ -115,4 +115,77 @@ describe('resdet wasm kernels vs the cpu backend', function () {
     for (let j = 0; j < 3; j++) assert.ok(Math.abs(row4[j] - (g[j] + g[6 + j] + g[15 + j])) < 1e-6);
     assert.equal(tf.memory().numTensors, before);
   });
+
+  it('BatchMatMul with transposed operands (2-D and batched)', async () => {
+    const before = tf.memory().numTensors;
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const d2 = await cpuVsWasm(() => tf.matMul(tf.tensor2d(wave(7 * 5, 0.3), ta ? [5, 7] : [7, 5]), tf.tensor2d(wave(5 * 6, 0.7), tb ? [6, 5] : [5, 6]), ta, tb));
+      const d3 = await cpuVsWasm(() => tf.matMul(tf.tensor3d(wave(3 * 7 * 5, 0.3), ta ? [3, 5, 7] : [3, 7, 5]), tf.tensor3d(wave(3 * 5 * 6, 0.7), tb ? [3, 6, 5] : [3, 5, 6]), ta, tb));
+      assert.ok(d2 <= 1e-5 && d3 <= 1e-5, `transposeA ${ta} transposeB ${tb}: ${d2} ${d3}`);
+    }
+    // hand-computed: [[1, 2], [3, 4]]^T x [[1], [1]] = [[1 + 3], [2 + 4]]
+    await tf.setBackend('wasm');
+    const r = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 1], [2, 1]), true, false).dataSync());
+    assert.deepEqual(Array.from(r), [4, 6]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('Slice of ranks 1 to 6, float32 and int32, with a gradient', async () => {
+    const before = tf.memory().numTensors;
+    const shapes = [[10], [4, 6], [3, 4, 5], [2, 3, 4, 5], [2, 3, 2, 4, 3], [3, 4, 2, 4, 2, 3]];
+    for (const shape of shapes) {
+      const n = tf.util.sizeFromShape(shape);
+      const begin = shape.map((d) => (d > 2 ? 1 : 0));
+      const size = shape.map((d, i) => (i === shape.length - 1 ? -1 : Math.max(1, d - begin[i] - 1)));
+      const f = await cpuVsWasm(() => tf.slice(tf.tensor(wave(n, 0.1), shape), begin, size));
+      const i = await cpuVsWasm(() => tf.slice(tf.tensor(Int32Array.from({ length: n }, (_, j) => j), shape, 'int32'), begin, size));
+      assert.equal(f + i, 0, `shape [${shape}]`);
+    }
+    // option-A subsample x[:, ::2, ::2] via reshape + 6-D slice, and its gradient (a pad)
+    const g = await cpuVsWasm(() => tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(tf.slice(tf.reshape(x, [2, 2, 2, 3, 2, 3]), [0, 0, 0, 0, 0, 0], [2, 2, 1, 3, 1, 3]), tf.tensor(wave(36, 0.9), [2, 2, 1, 3, 1, 3]))))(tf.ones([2, 4, 6, 3])));
+    assert.equal(g, 0);
+    // hand-computed: [[0, 1, 2], [3, 4, 5]][1:, 1:] = [4, 5]
+    await tf.setBackend('wasm');
+    assert.deepEqual(Array.from(tf.tidy(() => tf.slice(tf.tensor2d([0, 1, 2, 3, 4, 5], [2, 3]), [1, 1], [1, 2]).dataSync())), [4, 5]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('Tile, including tf.batchNorm\'s per-channel tiling and its gradient', async () => {
+    const before = tf.memory().numTensors;
+    const cases: Array<[number[], number[]]> = [[[5], [3]], [[2, 3], [3, 2]], [[1, 1, 1, 5], [2, 3, 4, 1]], [[2, 1, 3], [1, 4, 2]], [[2, 3, 1, 2], [2, 1, 3, 1]]];
+    for (const [shape, reps] of cases) {
+      const n = tf.util.sizeFromShape(shape);
+      const f = await cpuVsWasm(() => tf.tile(tf.tensor(wave(n, 0.4), shape), reps));
+      const i = await cpuVsWasm(() => tf.tile(tf.tensor(Int32Array.from({ length: n }, (_, j) => j - 3), shape, 'int32'), reps));
+      assert.equal(f + i, 0, `tile [${shape}] by [${reps}]`);
+    }
+    // hand-computed: tile([[1, 2]], [2, 2]) = [[1, 2, 1, 2], [1, 2, 1, 2]]
+    await tf.setBackend('wasm');
+    assert.deepEqual(Array.from(tf.tidy(() => tf.tile(tf.tensor2d([1, 2], [1, 2]), [2, 2]).dataSync())), [1, 2, 1, 2, 1, 2, 1, 2]);
+    const x = wave(3 * 4 * 5 * 6, 0.05);
+    const bn = await cpuVsWasm(() => tf.grad((t: tf.Tensor) => {
+      const { mean, variance } = tf.moments(t, [0, 1, 2]);
+      return tf.sum(tf.mul(tf.batchNorm(t, mean, variance, tf.zeros([6]), tf.ones([6]), 1e-3), tf.tensor(wave(360, 0.3), [3, 4, 5, 6])));
+    })(tf.tensor4d(x, [3, 4, 5, 6])));
+    assert.ok(bn <= 1e-4, `batchNorm gradient diff ${bn}`);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('Sum and Mean over leading axes (batch-norm statistics) and other axes', async () => {
+    const before = tf.memory().numTensors;
+    const data = wave(2 * 3 * 4 * 5, 0.21);
+    for (const axis of [[0, 1, 2], [0], [0, 1], [1, 0], [1, 2], [3], [0, 1, 2, 3]]) {
+      for (const keepDims of [false, true]) {
+        const s = await cpuVsWasm(() => tf.sum(tf.tensor4d(data, [2, 3, 4, 5]), axis, keepDims));
+        const m = await cpuVsWasm(() => tf.mean(tf.tensor4d(data, [2, 3, 4, 5]), axis, keepDims));
+        assert.ok(s <= 1e-5 && m <= 1e-6, `axis [${axis}] keepDims ${keepDims}: ${s} ${m}`);
+      }
+    }
+    // hand-computed column sums of [[1, 2], [3, 4], [5, 6]]: [9, 12]; means [3, 4]
+    await tf.setBackend('wasm');
+    assert.deepEqual(Array.from(tf.tidy(() => tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), 0).dataSync())), [9, 12]);
+    assert.deepEqual(Array.from(tf.tidy(() => tf.mean(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), 0).dataSync())), [3, 4]);
+    assert.equal(tf.memory().numTensors, before);
+  });
 });
