@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inputError, quote, UserError } from '../../src/errors.ts';
+import { resolveInsideRoot } from '../../src/io/paths.ts';
 import { VOC_CLASSES } from './classes.ts';
 import type { VocImage } from './records.ts';
 import { parseVocXml } from './xml.ts';
@@ -124,11 +125,7 @@ export function loadVocImages(annotationsDir: string, ids: readonly string[], op
       throw inputError(opts.idSource ?? annotationsDir, `image[${id}]`, `expected an annotation file ${annotationPath}, ${what}`);
     }
     const ann = parseVocXml(xml, annotationPath, `${id}.jpg`);
-    const imagePath = path.resolve(imagesDir, ann.filename);
-    const rel = path.relative(imagesDir, imagePath);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw inputError(annotationPath, 'annotation.filename', `expected a path inside ${imagesDir}, got ${quote(ann.filename)}`);
-    }
+    const imagePath = resolveInsideRoot(imagesDir, ann.filename, annotationPath, 'annotation.filename');
     const objects = [];
     for (const [k, o] of ann.objects.entries()) {
       const label = labelOf.get(o.name);

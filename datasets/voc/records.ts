@@ -33,7 +33,7 @@ export interface VocObject {
 
 /** One annotation file, as parsed (no file-system information). */
 export interface VocAnnotation {
-  /** `<filename>`, a path relative to the images folder (checked not to leave it). */
+  /** `<filename>` as written: a path relative to the images folder (the loader refuses one that leaves it). */
   filename: string;
   /** `<size><width>`, pixels. */
   width: number;

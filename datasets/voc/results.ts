@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inputError, quote } from '../../src/errors.ts';
+import { writeFileAtomic } from '../../src/io/atomic.ts';
 import { boxToVoc, vocToBox, type VocDetection } from './records.ts';
 import { toNumber } from './xml.ts';
 
@@ -100,21 +101,9 @@ function formatLines(dets: readonly VocDetection[], file: string): string {
   return out;
 }
 
-/** Writes a file atomically: a temporary file beside it, then a rename. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** Writes one results file (all `dets` are written; their `name` is not checked). Atomic. */
 export function writeVocResults(file: string, dets: readonly VocDetection[]): void {
-  writeAtomic(file, formatLines(dets, file));
+  writeFileAtomic(file, formatLines(dets, file));
 }
 
 /**
@@ -135,5 +124,5 @@ export function writeVocResultsDir(dir: string, classes: readonly string[], dets
     return [file, formatLines(byClass.get(c) ?? [], file)] as const;
   });
   fs.mkdirSync(dir, { recursive: true });
-  for (const [file, text] of texts) writeAtomic(file, text);
+  for (const [file, text] of texts) writeFileAtomic(file, text);
 }

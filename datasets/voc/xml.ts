@@ -10,7 +10,6 @@
  *
  * Box coordinates are converted at load: see ./records.ts for the convention.
  */
-import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { inputError, quote } from '../../src/errors.ts';
 import { vocToBox, type VocAnnotation, type VocObject } from './records.ts';
@@ -96,19 +95,6 @@ function flag(node: XmlNode, key: string, file: string, where: string): boolean 
 }
 
 /**
- * Checks that a relative path from an annotation stays inside its folder: not absolute
- * (POSIX or Windows), no `..` component, no NUL. Returns the path with `/` separators.
- */
-export function safeRelativePath(p: string, file: string, where: string): string {
-  const parts = p.split(/[\\/]+/);
-  if (p === '' || p.includes('\0') || path.isAbsolute(p) || path.win32.isAbsolute(p)
-    || /^[a-zA-Z]:/.test(p) || parts.some((s) => s === '..')) {
-    throw inputError(file, where, `expected a relative path inside the dataset (no '..', not absolute), got ${quote(p)}`);
-  }
-  return parts.filter((s) => s !== '' && s !== '.').join('/');
-}
-
-/**
  * Parses the text of one VOC annotation file.
  * @param xml the file's text
  * @param file the file name used in error messages
@@ -129,10 +115,10 @@ export function parseVocXml(xml: string, file: string, fallbackFilename?: string
   const root = doc.annotation;
   if (!isNode(root)) throw inputError(file, 'annotation', 'expected an <annotation> root element');
 
+  // The name is untrusted: the loader resolves it inside the images folder (src/io/paths.ts).
   const given = text(root, 'filename', file, 'annotation.filename');
-  const rawName = given === undefined || given === '' ? fallbackFilename : given;
-  if (rawName === undefined) throw inputError(file, 'annotation.filename', 'missing (required)');
-  const filename = safeRelativePath(rawName, file, 'annotation.filename');
+  const filename = given === undefined || given === '' ? fallbackFilename : given;
+  if (filename === undefined) throw inputError(file, 'annotation.filename', 'missing (required)');
 
   const size = child(root, 'size', file, 'annotation.size');
   const dim = (key: string): number => {

@@ -10,7 +10,7 @@
  *   non-difficult GT only.
  * - VOC2007 11-point AP (thresholds `np.arange(0, 1.1, 0.1)`, so the "0.3" point is
  *   0.30000000000000004) and the VOC2010+ area AP (precision envelope, sum over recall steps,
- *   summed with numpy's pairwise summation).
+ *   summed with numpy's pairwise summation, ./numpy.ts).
  * - mAP is the mean over the whole class list; a class with no GT and no detections has AP 0.
  *   A class with detections but no non-difficult GT has recall 0/0: its area AP is NaN, as in
  *   the reference (its 11-point AP is 0).
@@ -20,6 +20,7 @@
  * reference's unstable argsort leaves them implementation-defined).
  */
 import { inputError, quote } from '../errors.ts';
+import { npMean, pairwiseSum } from './numpy.ts';
 
 /** A ground-truth image as the VOC loader returns it (only the fields the metric reads). */
 export interface VocGtImage {
@@ -70,33 +71,6 @@ export interface VocEvalResult {
 export const VOC07_RECALL_THRESHOLDS: Float64Array = Float64Array.from({ length: 11 }, (_, i) => i * 0.1);
 
 /**
- * numpy's float64 `np.sum` of a contiguous array: pairwise summation with an 8-way unrolled
- * block of up to 128 (numpy `pairwise_sum_DOUBLE`), added to the reduction's identity 0.
- */
-export function numpySum(a: ArrayLike<number>, start = 0, n = a.length - start): number {
-  return 0 + pairwise(a, start, n);
-}
-
-function pairwise(a: ArrayLike<number>, s: number, n: number): number {
-  if (n < 8) {
-    let res = 0;
-    for (let i = 0; i < n; i++) res += a[s + i];
-    return res;
-  }
-  if (n <= 128) {
-    const r = [a[s], a[s + 1], a[s + 2], a[s + 3], a[s + 4], a[s + 5], a[s + 6], a[s + 7]];
-    let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[s + i + j];
-    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; i++) res += a[s + i];
-    return res;
-  }
-  let n2 = Math.floor(n / 2);
-  n2 -= n2 % 8;
-  return pairwise(a, s, n2) + pairwise(a, s + n2, n - n2);
-}
-
-/**
  * Average precision from a recall/precision curve, as voc_eval's `voc_ap(rec, prec, use_07_metric)`.
  * @param rec [D] recall after each detection (non-decreasing)
  * @param prec [D] precision after each detection
@@ -128,7 +102,7 @@ export function vocAp(rec: ArrayLike<number>, prec: ArrayLike<number>, use07: bo
   for (let i = 0; i <= n; i++) {
     if (mrec[i + 1] !== mrec[i]) terms[k++] = (mrec[i + 1] - mrec[i]) * mpre[i + 1];
   }
-  return numpySum(terms, 0, k);
+  return 0 + pairwiseSum(terms, 0, k); // np.sum: the identity 0 plus numpy's pairwise sum
 }
 
 /**
@@ -326,9 +300,8 @@ export class VocEvaluator {
       perClass,
       ap07: Object.fromEntries(perClass.map((r) => [r.name, r.ap07])),
       apArea: Object.fromEntries(perClass.map((r) => [r.name, r.apArea])),
-      // np.mean: pairwise sum / n
-      mAP07: numpySum(perClass.map((r) => r.ap07)) / k,
-      mAPArea: numpySum(perClass.map((r) => r.apArea)) / k,
+      mAP07: npMean(perClass.map((r) => r.ap07), k),
+      mAPArea: npMean(perClass.map((r) => r.apArea), k),
     };
   }
 }

@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { VOC_CLASSES } from '../../../datasets/voc/classes.ts';
 import { loadVocDataset, readImageSet } from '../../../datasets/voc/devkit.ts';
 import { SHARED_DATA } from '../../helpers/cli.ts';
 import { requireShared } from '../../helpers/shared.ts';
-
-const tmpDirs: string[] = [];
-/** A fresh temporary folder, removed after the suite. */
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-}
-after(() => { for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true }); });
+import { tmpDir } from '../../helpers/tmp.ts';
 
 const DEVKIT = path.join(SHARED_DATA, 'voc-samples/VOCdevkit');
 const RACCOON = path.join(SHARED_DATA, 'raccoon');
 
 /** Makes a throw-away VOC-layout folder with the given annotation files and image set. */
 function tmpDataset(files: Record<string, string>, imageset: string): string {
-  const root = tmp('resdet-voc-');
+  const root = tmpDir('resdet-voc-');
   fs.mkdirSync(path.join(root, 'Annotations'));
   fs.mkdirSync(path.join(root, 'ImageSets/Main'), { recursive: true });
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(root, 'Annotations', name), text);
@@ -98,6 +89,14 @@ describe('datasets/voc/devkit', () => {
     it('an image set naming a missing annotation file names the set, the id and the file', () => {
       const root = tmpDataset({ 'a.xml': XML }, 'a\nmissing\n');
       assert.throws(() => loadVocDataset({ root, split: 'test' }), /test\.txt: image\[missing\]: expected an annotation file .*Annotations\/missing\.xml, not found/);
+    });
+
+    it('refuses image file names that leave the images folder', () => {
+      for (const name of ['../../etc/passwd', '/etc/passwd', 'C:\\x\\a.jpg', 'a/../../b.jpg']) {
+        const root = tmpDataset({ 'a.xml': XML.replace('a.jpg', name) }, 'a\n');
+        assert.throws(() => loadVocDataset({ root, split: 'test' }), (e: Error) => e.name === 'UserError'
+          && /a\.xml: annotation\.filename: expected a relative path inside .*JPEGImages/.test(e.message) && e.message.includes(JSON.stringify(name)));
+      }
     });
 
     it('a missing image set is a user error', () => {

@@ -4,15 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { VocDetection } from '../../../datasets/voc/records.ts';
 import { parseVocResults, readVocResults, readVocResultsDir, writeVocResultsDir } from '../../../datasets/voc/results.ts';
-
-const tmpDirs: string[] = [];
-/** A fresh temporary folder, removed after the suite. */
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-}
-after(() => { for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true }); });
+import { tmpDir } from '../../helpers/tmp.ts';
 
 describe('datasets/voc/results', () => {
   it('parses lines into xyxy detections (x1 = xmin - 1, x2 = xmax)', () => {
@@ -26,7 +18,7 @@ describe('datasets/voc/results', () => {
   });
 
   it('round-trips through the writer bit for bit, one file per class, empty ones included', () => {
-    const dir = tmp('resdet-vocres-');
+    const dir = tmpDir('resdet-vocres-');
     const dets: VocDetection[] = [
       { imageId: 'a', name: 'cat', score: 0.1 + 0.2, box: [0.5, 2.25, 10.1, 20] },
       { imageId: 'b', name: 'cat', score: 1e-7, box: [3, 4, 5, 6] },
@@ -45,7 +37,7 @@ describe('datasets/voc/results', () => {
   });
 
   it('the writer checks everything before writing anything', () => {
-    const dir = tmp('resdet-vocres-');
+    const dir = tmpDir('resdet-vocres-');
     const bad = [{ imageId: 'a', name: 'cat', score: 1, box: [0, 0, 1, 1] }, { imageId: 'a', name: 'dog', score: NaN, box: [0, 0, 1, 1] }] as VocDetection[];
     assert.throws(() => writeVocResultsDir(dir, ['cat', 'dog'], bad), /comp4_det_test_dog\.txt: detections\[0\]: expected finite score and box/);
     assert.deepEqual(fs.readdirSync(dir), []);

@@ -47,9 +47,6 @@ describe('datasets/voc/xml', () => {
       ['no size', '<annotation><filename>a.jpg</filename></annotation>', /^a\.xml: annotation\.size: missing/],
       ['zero width', doc('').replace('<width>100', '<width>0'), /annotation\.size\.width: expected a positive number, got 0/],
       ['wrong root', '<foo/>', /^a\.xml: annotation: expected an <annotation> root/],
-      ['.. in filename', doc('', '<filename>../../etc/passwd</filename>'), /^a\.xml: annotation\.filename: expected a relative path inside the dataset .*"..\/..\/etc\/passwd"/],
-      ['absolute filename', doc('', '<filename>/etc/passwd</filename>'), /annotation\.filename: expected a relative path/],
-      ['Windows absolute filename', doc('', '<filename>C:\\x\\a.jpg</filename>'), /annotation\.filename: expected a relative path/],
     ];
     for (const [what, xml, re] of bad) {
       it(what, () => assert.throws(() => parseVocXml(xml, 'a.xml'), (e: Error) => e.name === 'UserError' && re.test(e.message) && !e.message.includes('\n')));

@@ -5,7 +5,7 @@ import { VOC_CLASSES } from '../../../datasets/voc/classes.ts';
 import { loadVocDataset } from '../../../datasets/voc/devkit.ts';
 import { readVocResultsDir } from '../../../datasets/voc/results.ts';
 import {
-  evalVocClass, numpySum, VOC07_RECALL_THRESHOLDS, vocAp, VocEvaluator, vocIou, type VocGtImage,
+  evalVocClass, VOC07_RECALL_THRESHOLDS, vocAp, VocEvaluator, vocIou, type VocGtImage,
 } from '../../../src/eval/voc.ts';
 import { EVAL_GOLDEN } from '../../helpers/cli.ts';
 import { requireShared } from '../../helpers/shared.ts';
@@ -36,14 +36,6 @@ describe('src/eval/voc', () => {
       assert.equal(vocAp([NaN], [0], true), 0);
       assert.ok(Number.isNaN(vocAp([NaN], [0], false)));
     });
-  });
-
-  it('numpySum follows numpy pairwise summation', () => {
-    const a = Array.from({ length: 300 }, (_, i) => 0.1 * ((i * 37) % 11));
-    // Same value as a plain sum up to rounding, and exact on integers.
-    close(numpySum(a), a.reduce((s, x) => s + x, 0), 'sum');
-    assert.equal(numpySum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), 55);
-    assert.equal(numpySum([0.1, 0.2, 0.3]), (0.1 + 0.2) + 0.3);
   });
 
   it('vocIou uses +1 pixel widths on the 1-based values', () => {
