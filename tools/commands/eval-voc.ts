@@ -18,7 +18,8 @@ import { readVocResultsDir } from '../../datasets/voc/results.ts';
 import { inputError, quote } from '../../src/errors.ts';
 import { VocEvaluator, type VocEvalResult } from '../../src/eval/voc.ts';
 
-interface EvalVocOptions {
+/** Options of `resdet eval voc` (commander camel-cases the flags). */
+export interface EvalVocOptions {
   annotations: string;
   imageset: string;
   dets: string;
