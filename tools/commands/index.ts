@@ -6,9 +6,15 @@ import type { Command } from 'commander';
 import { registerEval } from './eval.ts';
 import { registerInfo } from './info.ts';
 import { registerMakeShapes } from './make-shapes.ts';
+import { registerTrainDetector } from './train-detector.ts';
+import { registerDetect } from './detect.ts';
+import { registerEvaluate } from './evaluate.ts';
 
 export const COMMANDS: Array<(program: Command) => void> = [
   registerInfo,
   registerEval,
   registerMakeShapes,
+  registerTrainDetector,
+  registerDetect,
+  registerEvaluate,
 ];

@@ -1,0 +1,94 @@
+/**
+ * `resdet train-detector`: trains Faster R-CNN on a VOC- or COCO-format set with one of the
+ * paper's recipes (tools/detection/recipes.ts). Progress goes to stderr; the last stdout line is
+ * `checkpoint: PATH`.
+ */
+import type { Command } from 'commander';
+import { initBackend } from '../../src/backend/index.ts';
+import { UserError } from '../../src/errors.ts';
+import type { PixelNormName } from '../../datasets/detection/index.ts';
+import { progressLine, formatDuration } from '../detection/progress.ts';
+import { RECIPE_NAMES, type RecipeName } from '../detection/recipes.ts';
+import { trainDetector } from '../detection/train.ts';
+import { parseIntFlag } from './make-shapes.ts';
+
+/** Parses `voc` / `coco`. */
+export function parseFormat(v: string): 'voc' | 'coco' {
+  if (v !== 'voc' && v !== 'coco') throw new UserError(`--format: expected voc or coco, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Parses a positive number flag. */
+export function parsePositive(v: string, flag: string): number {
+  const x = Number(v);
+  if (!(Number.isFinite(x) && x > 0)) throw new UserError(`${flag}: expected a positive number, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+interface Flags {
+  backbone?: string; data: string; format: string; preset?: string; weights?: string; out: string;
+  iterations?: string; minutes?: string; resume?: boolean; seed?: string; minSize?: string; maxSize?: string;
+  split?: string; batchSize?: string; lr?: string; steps?: string; norm?: string; classes?: string; checkpointEvery?: string;
+}
+
+export function registerTrainDetector(program: Command): void {
+  program
+    .command('train-detector')
+    .description('train Faster R-CNN (paper Sec. 4.3, Appendix A) on a VOC- or COCO-format detection set; last line: checkpoint: PATH')
+    .requiredOption('--data <dir>', 'dataset folder (VOC year folder or devkit, COCO root or instances JSON; commas join VOC folders, e.g. VOC2007,VOC2012)')
+    .requiredOption('--format <voc|coco>', 'annotation format')
+    .option('--backbone <name>', 'resnet18|resnet34|resnet50|resnet101|resnet152|vgg16 (default: the preset\'s)')
+    .option('--preset <name>', `training recipe: ${RECIPE_NAMES.join(', ')} (default: voc for --format voc, coco for coco)`)
+    .option('--weights <file>', 'start from pretrained backbone weights (PyTorch .pth, safetensors, Keras .h5)')
+    .option('--out <dir>', 'folder for checkpoint.safetensors and log.jsonl', 'runs/detector')
+    .option('--iterations <n>', 'total updates (default: the preset\'s)')
+    .option('--minutes <m>', 'stop after this much wall time (a checkpoint is written; --resume continues)')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors with its settings')
+    .option('--seed <s>', 'seed of initialisation, data order, flips and samplers', '0')
+    .option('--min-size <px>', 'shorter image side (preset: 600)')
+    .option('--max-size <px>', 'cap on the longer side (preset: 1000)')
+    .option('--split <name>', 'split to train on (default: trainval for VOC, falling back to train; train for COCO)')
+    .option('--batch-size <n>', 'images per update (preset)')
+    .option('--lr <rate>', 'base learning rate (preset)')
+    .option('--steps <list>', 'iterations at which the rate drops 10x, comma-separated (preset)')
+    .option('--norm <name>', 'input normalisation of the weights: torchvision or caffe (preset: torchvision)')
+    .option('--classes <list>', 'class names, comma-separated (VOC-format data; default from the data)')
+    .option('--checkpoint-every <n>', 'write a checkpoint every n updates', '500')
+    .action(async (f: Flags) => {
+      const int = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseIntFlag(v, flag, 1));
+      const info = await initBackend();
+      const progress = progressLine();
+      const result = await trainDetector({
+        data: f.data,
+        format: parseFormat(f.format),
+        preset: f.preset as RecipeName | undefined,
+        backbone: f.backbone,
+        weights: f.weights,
+        out: f.out,
+        iterations: int(f.iterations, '--iterations'),
+        minutes: f.minutes === undefined ? undefined : parsePositive(f.minutes, '--minutes'),
+        resume: f.resume,
+        seed: parseIntFlag(f.seed ?? '0', '--seed'),
+        minSize: int(f.minSize, '--min-size'),
+        maxSize: int(f.maxSize, '--max-size'),
+        split: f.split,
+        batchSize: int(f.batchSize, '--batch-size'),
+        lr: f.lr === undefined ? undefined : parsePositive(f.lr, '--lr'),
+        steps: f.steps === undefined ? undefined : f.steps.split(',').filter(Boolean).map((s) => parseIntFlag(s, '--steps')),
+        norm: f.norm as PixelNormName | undefined,
+        classes: f.classes?.split(',').filter(Boolean),
+        checkpointEvery: parseIntFlag(f.checkpointEvery ?? '500', '--checkpoint-every'),
+        onStep: progress.onStep,
+        onInfo: (line) => process.stderr.write(`${line}\n`),
+      });
+      progress.done();
+      const c = result.config;
+      process.stdout.write([
+        `trained ${c.backbone} Faster R-CNN on ${result.set.description}, ${c.classes.length} classes, backend ${info.chosen}`,
+        `steps: ${result.step} of ${c.train.iterations} (${result.stepsThisRun} this run, ${formatDuration(result.seconds)}, ${result.imagesPerSecond.toFixed(2)} images/s)`,
+        `log: ${result.logFile}`,
+        `checkpoint: ${result.checkpoint}`,
+        '',
+      ].join('\n'));
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * What a detector checkpoint carries besides its weights (the `config` of resdet's checkpoint
+ * format, src/train/checkpoint.ts), and how `detect` / `evaluate` rebuild the model from it:
+ * backbone name, class names, the detector config, the RoI pooling size and the input
+ * geometry and normalisation the model was trained with.
+ */
+import { createBackbone } from '../../backbones/index.ts';
+import { PIXEL_NORMS, type MapperOptions, type PixelNormName } from '../../datasets/detection/index.ts';
+import { FasterRCNN, resolveConfig, type FasterRCNNOverrides } from '../../detectors/index.ts';
+import { RoIHeads } from '../../detectors/roi-heads.ts';
+import { inputError, quote } from '../../src/errors.ts';
+import { Rng } from '../../src/random.ts';
+import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
+
+/** Marks a checkpoint as a detector's. */
+export const DETECTOR_CHECKPOINT_KIND = 'resdet-detector';
+
+/** The model-defining part of a detector checkpoint's config. */
+export interface DetectorSpec {
+  kind: typeof DETECTOR_CHECKPOINT_KIND;
+  /** backbone registry name, e.g. `resnet50` */
+  backbone: string;
+  /** class names; detector label k (1-based) is `classes[k - 1]` */
+  classes: string[];
+  /** detector overrides (numClasses = classes.length, seed) */
+  detector: FasterRCNNOverrides;
+  /** RoI pooling size of the per-region head; absent = the backbone's own */
+  pooledSize?: number;
+  /** input geometry and normalisation */
+  input: { minSize: number; maxSize: number; norm: PixelNormName };
+}
+
+/**
+ * Builds the detector a spec describes (fresh weights; load a state dict into it to restore).
+ * A `pooledSize` other than the backbone's is given to a RoIHeads built here, the
+ * constructor-injection torchvision's FasterRCNN allows.
+ */
+export function buildDetector(spec: DetectorSpec): FasterRCNN {
+  const overrides: FasterRCNNOverrides = { ...spec.detector, numClasses: spec.classes.length };
+  const backbone = createBackbone(spec.backbone, { seed: overrides.seed ?? 0 });
+  const det = backbone.detection;
+  if (!det) throw inputError('--backbone', '', `expected a backbone with a detection cut (an ImageNet ResNet or VGG-16), got ${quote(spec.backbone)}`);
+  if (spec.pooledSize === undefined || spec.pooledSize === det.pooledSize) return new FasterRCNN({ backbone }, overrides);
+  const cfg = resolveConfig(overrides);
+  const stride = backbone.outputShape[det.trunk].stride;
+  const roiHeads = new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, spec.pooledSize, stride, new Rng(mixForHeads(cfg.seed)));
+  return new FasterRCNN({ backbone, roiHeads }, overrides);
+}
+
+/** A seed for the injected RoI heads' initialisation, distinct from the detector's own. */
+function mixForHeads(seed: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0;
+}
+
+/** The mapper options a spec implies (inference: no degenerate-box errors). */
+export function mapperOptions(spec: DetectorSpec): MapperOptions {
+  return { minSize: spec.input.minSize, maxSize: spec.input.maxSize, norm: PIXEL_NORMS[spec.input.norm] };
+}
+
+/** Checks that a checkpoint's config is a detector spec; errors name the file and field. */
+export function detectorSpecOf(config: unknown, file: string): DetectorSpec {
+  const c = config as Partial<DetectorSpec> | null;
+  if (!c || typeof c !== 'object' || c.kind !== DETECTOR_CHECKPOINT_KIND) {
+    throw inputError(file, 'config.kind', `expected a detector checkpoint (${quote(DETECTOR_CHECKPOINT_KIND)}, written by resdet train-detector), got ${quote(c && typeof c === 'object' ? c.kind : c)}`);
+  }
+  if (typeof c.backbone !== 'string') throw inputError(file, 'config.backbone', `expected a backbone name, got ${quote(c.backbone)}`);
+  if (!Array.isArray(c.classes) || c.classes.length === 0 || !c.classes.every((x) => typeof x === 'string')) throw inputError(file, 'config.classes', `expected class names, got ${quote(c.classes)}`);
+  const input = c.input;
+  if (!input || !(input.minSize > 0) || !(input.maxSize > 0) || !(input.norm in PIXEL_NORMS)) throw inputError(file, 'config.input', `expected {minSize, maxSize, norm}, got ${quote(input)}`);
+  return c as DetectorSpec;
+}
+
+/** A detector rebuilt from a checkpoint, with the checkpoint's training state. */
+export interface LoadedDetector {
+  model: FasterRCNN;
+  spec: DetectorSpec;
+  /** the whole checkpoint config (spec plus training settings) */
+  config: Record<string, unknown>;
+  step: number;
+}
+
+/** Loads a detector checkpoint: rebuilds the model from its config and loads the weights. */
+export function loadDetector(file: string): LoadedDetector {
+  const ckpt: Checkpoint = loadCheckpoint(file);
+  try {
+    const spec = detectorSpecOf(ckpt.config, file);
+    const model = buildDetector(spec);
+    model.loadStateDict(ckpt.model);
+    return { model, spec, config: ckpt.config as Record<string, unknown>, step: ckpt.step };
+  } finally {
+    disposeCheckpoint(ckpt);
+  }
+}

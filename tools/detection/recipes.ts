@@ -1,0 +1,75 @@
+/**
+ * Training recipes of `resdet train-detector --preset`, as plain typed objects (STYLE.md
+ * habit 4). Each names its source.
+ *
+ * - voc: Faster R-CNN on VOC07+12 trainval as the ResNet paper's Sec. 4.3 / Appendix A follows
+ *   Ren et al. (Sec. 4.1 of Faster R-CNN): SGD momentum 0.9, learning rate 0.001 for 60k
+ *   mini-batches then 0.0001 for 20k; one image per mini-batch (py-faster-rcnn
+ *   TRAIN.IMS_PER_BATCH 1); shorter side 600, longer side at most 1000; horizontal flips; weight
+ *   decay 0.0001 (the ResNet paper's value, as its py-faster-rcnn ResNet configs).
+ * - coco: the paper's Appendix A COCO schedule: 8 images per mini-batch (8 GPUs x 1 image),
+ *   0.001 for 240k iterations then 0.0001 for 80k; shorter side 600.
+ * - shapes: the demo's recipe for the synthetic shapes set on a CPU (wasm) backend: a small
+ *   backbone, small images, anchors sized for objects of 20-70 px, fewer sampled anchors and RoIs,
+ *   and RoI pooling to 7x7 before the conv5 head (the paper pools 14x14; 7x7 quarters the
+ *   per-region cost, the head's dominant cost here). Measured in the README's demo section.
+ */
+import type { FasterRCNNOverrides } from '../../detectors/index.ts';
+import type { PixelNormName } from '../../datasets/detection/index.ts';
+
+/** Everything a recipe fixes; command-line flags override single fields. */
+export interface Recipe {
+  /** default backbone */
+  backbone: string;
+  batchSize: number;
+  lr: number;
+  /** iterations at which the rate is divided by 10 */
+  steps: number[];
+  iterations: number;
+  momentum: number;
+  weightDecay: number;
+  minSize: number;
+  maxSize: number;
+  flip: boolean;
+  /** input normalisation of the backbone's weights */
+  norm: PixelNormName;
+  /** split trained on: VOC `trainval` (falls back to `train`), COCO `train` */
+  trainSplit: { voc: string; coco: string };
+  /** split evaluated: VOC `test`, COCO `val` */
+  testSplit: { voc: string; coco: string };
+  /** detector config over its defaults (numClasses comes from the data) */
+  detector: Omit<FasterRCNNOverrides, 'numClasses' | 'seed'>;
+  /** RoI pooling size fed to the per-region head; absent = the backbone's (14 for ResNets, 7 for VGG) */
+  pooledSize?: number;
+}
+
+const SPLITS = { trainSplit: { voc: 'trainval', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' } };
+
+export const RECIPES = {
+  voc: {
+    backbone: 'resnet101', batchSize: 1, lr: 0.001, steps: [60000], iterations: 80000, momentum: 0.9, weightDecay: 1e-4,
+    minSize: 600, maxSize: 1000, flip: true, norm: 'torchvision', ...SPLITS, detector: {},
+  },
+  coco: {
+    backbone: 'resnet101', batchSize: 8, lr: 0.001, steps: [240000], iterations: 320000, momentum: 0.9, weightDecay: 1e-4,
+    minSize: 600, maxSize: 1000, flip: true, norm: 'torchvision', ...SPLITS, detector: {},
+  },
+  shapes: {
+    backbone: 'resnet18', batchSize: 2, lr: 0.01, steps: [600], iterations: 800, momentum: 0.9, weightDecay: 1e-4,
+    minSize: 128, maxSize: 224, flip: true, norm: 'torchvision',
+    trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
+    pooledSize: 7,
+    detector: {
+      // From scratch (no pretrained weights): BN learns, nothing frozen.
+      freezeBackbone: false,
+      rpn: {
+        anchorSizes: [24, 48, 96], preNmsTopNTrain: 1000, postNmsTopNTrain: 200, preNmsTopNTest: 500, postNmsTopNTest: 50,
+        batchSizePerImage: 128, minSize: 4,
+      },
+      roiHeads: { batchSizePerImage: 32 },
+    },
+  },
+} as const satisfies Record<string, Recipe>;
+
+export type RecipeName = keyof typeof RECIPES;
+export const RECIPE_NAMES = Object.keys(RECIPES) as RecipeName[];
