@@ -104,6 +104,15 @@ describe('src/eval/voc', () => {
       assert.equal(ev.evaluate().mAPArea, 0);
     });
 
+    it('a class with detections but only difficult GT: 11-point AP 0, area AP NaN (as voc_eval)', () => {
+      // b's cat is difficult, a has no cat: npos = 0, recall 0/0 = NaN for the one detection.
+      const ev = new VocEvaluator([gt[1]], { classes: ['cat'] });
+      ev.process([{ imageId: 'b', name: 'cat', score: 0.5, box: [0, 0, 3, 3] }]);
+      const r = ev.evaluate();
+      assert.equal(r.ap07.cat, 0);
+      assert.ok(Number.isNaN(r.apArea.cat) && Number.isNaN(r.mAPArea));
+    });
+
     it('rejects unknown image ids and classes, and bad boxes', () => {
       const ev = new VocEvaluator(gt, { classes: ['cat', 'dog'] });
       assert.throws(() => ev.process([{ imageId: 'zz', name: 'cat', score: 1, box: [0, 0, 1, 1] }]), /detections: \[0\]\.imageId: expected an image id of the ground truth, got "zz"/);
