@@ -175,3 +175,57 @@ export class FlattenNCHW extends Layer {
     return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]));
   }
 }
+
+/**
+ * Dropout (torch.nn.Dropout): in training, zeroes each element with probability `rate` and scales
+ * the rest by 1 / (1 - rate); the identity in eval mode. Masks are drawn from `rng`, so a seeded
+ * run is reproducible.
+ */
+export class Dropout extends Layer {
+  constructor(readonly rate: number, private readonly rng: Rng) {
+    super();
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    if (!this.training || this.rate === 0) return tf.clone(x);
+    return tf.dropout(x, this.rate, undefined, this.rng.seed());
+  }
+}
+
+/**
+ * Averaging matrix [out, size] of PyTorch's adaptive average pooling along one axis: output cell
+ * i averages input cells floor(i*size/out) ... ceil((i+1)*size/out) - 1.
+ */
+function adaptiveMatrix(size: number, out: number): tf.Tensor2D {
+  const m = new Float32Array(out * size);
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * size) / out);
+    const end = Math.ceil(((i + 1) * size) / out);
+    for (let j = start; j < end; j++) m[i * size + j] = 1 / (end - start);
+  }
+  return tf.tensor2d(m, [out, size]);
+}
+
+/**
+ * torch.nn.AdaptiveAvgPool2d(outputSize) (VGG's pool before fc6): [N, H, W, C] -> [N, out, out, C].
+ * The identity when H = W = out (VGG-16 at 224x224); smaller maps are spread over the output
+ * (a 2x2 map becomes 7x7 with replicated cells), as torchvision does.
+ */
+export class AdaptiveAvgPool2d extends Layer {
+  constructor(readonly outputSize: number) {
+    super();
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    const [n, h, w, c] = x.shape;
+    const o = this.outputSize;
+    if (h === o && w === o) return tf.clone(x);
+    return tf.tidy(() => {
+      // Pool rows: [H, N*W*C] -> [o, N*W*C]; then columns the same way.
+      const rows = tf.matMul(adaptiveMatrix(h, o), tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [h, n * w * c]));
+      const byCol = tf.reshape(tf.transpose(tf.reshape(rows, [o, n, w, c]), [2, 1, 0, 3]), [w, n * o * c]);
+      const cols = tf.matMul(adaptiveMatrix(w, o), byCol); // [o(w), N*o(h)*C]
+      return tf.transpose(tf.reshape(cols, [o, n, o, c]), [1, 2, 0, 3]);
+    });
+  }
+}

@@ -165,3 +165,21 @@ export class Sequential extends Layer {
     return tf.tidy(() => this.layers.reduce((h, l) => l.forward(h), x));
   }
 }
+
+/**
+ * Runs named children in order, like torch.nn.Sequential(OrderedDict(...)): state names are
+ * `<name>.<slot>`. Used to re-group layers that already belong to another module (e.g. a
+ * detection head made of a classifier's layer4 and its pooling) without copying weights.
+ */
+export class NamedSequential extends Layer {
+  readonly layers: Layer[];
+
+  constructor(entries: Array<[string, Layer]>) {
+    super();
+    this.layers = entries.map(([name, layer]) => this.child(name, layer));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.layers.reduce((h, l) => l.forward(h), x));
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/index.ts';
-import { BatchNorm2d, Conv2d, Linear, MaxPool2d, Sequential, ReLU } from '../../../src/nn/index.ts';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, NamedSequential, Sequential, ReLU } from '../../../src/nn/index.ts';
 import { Rng } from '../../../src/random.ts';
 
 describe('nn layers', () => {
@@ -61,6 +61,33 @@ describe('nn layers', () => {
     tf.dispose([...state.values(), ones, out, wrong]);
     fc.dispose();
     net.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+  it('AdaptiveAvgPool2d averages PyTorch bins and spreads small maps; NamedSequential names; Dropout only in training', () => {
+    const before = tf.memory().numTensors;
+    // 3x3 -> 2x2: bins rows/cols [0,1] and [1,2] (floor(i*3/2) .. ceil((i+1)*3/2)-1).
+    // input 1..9 row-major: (0,0) = (1+2+4+5)/4 = 3, (0,1) = (2+3+5+6)/4 = 4, (1,0) = 6, (1,1) = 7
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+    const pooled = new AdaptiveAvgPool2d(2).forward(x);
+    assert.deepEqual(Array.from(pooled.dataSync()), [3, 4, 6, 7]);
+    // 1x1 -> 2x2 replicates (torchvision VGG on a small input)
+    const one = tf.tensor4d([5, -1], [1, 1, 1, 2]);
+    const spread = new AdaptiveAvgPool2d(2).forward(one);
+    assert.deepEqual(Array.from(spread.dataSync()), [5, -1, 5, -1, 5, -1, 5, -1]);
+    const fc = new Linear(2, 2, new Rng(0));
+    const named = new NamedSequential([['fc6', fc], ['relu6', new ReLU()]]);
+    assert.deepEqual([...named.stateDict().keys()], ['fc6.weight', 'fc6.bias']);
+    assert.equal(named.getModule('fc6'), fc);
+    const drop = new Dropout(0.5, new Rng(1));
+    const ones = tf.ones([1, 1000]);
+    const dropped = drop.forward(ones);
+    const kept = Array.from(dropped.dataSync()).filter((v) => v !== 0);
+    assert.ok(kept.every((v) => v === 2) && kept.length > 400 && kept.length < 600); // 1 / (1 - 0.5)
+    drop.eval();
+    const same = drop.forward(ones);
+    assert.deepEqual(Array.from(same.dataSync()), Array.from(ones.dataSync()));
+    tf.dispose([x, pooled, one, spread, ones, dropped, same]);
+    named.dispose();
     assert.equal(tf.memory().numTensors, before);
   });
 });
