@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/index.ts';
+import { UserError } from '../../src/errors.ts';
+import { BACKBONE_NAMES, createBackbone, type BackboneName } from '../../backbones/index.ts';
+import { countMacs } from '../../backbones/flops.ts';
+
+/**
+ * Per registered name: parameters (torchvision's counts for the ImageNet nets; Table 6's 0.27M,
+ * 0.46M, 0.66M, 0.85M, 1.7M, 19.4M for the CIFAR nets, whose plain twins have the same), and
+ * multiply-adds of one image (224x224 for ImageNet nets, 32x32 for CIFAR) counting conv + fc.
+ * ResNet MACs are with torchvision's stride placement: 1.81, 3.66, 4.09, 7.80, 11.51 G, the
+ * figures torchvision documents (Table 1's are checked in resnet.test.ts); VGG-16 15.47 G.
+ * `last` is the first three logits of the seeded smoke test below (seed 0, training mode), pinned
+ * so that the same seed keeps giving the same network from run to run.
+ */
+const EXPECTED: Record<BackboneName, { params: number; macs: number; last: number[] }> = {
+  resnet18: { params: 11689512, macs: 1814073344, last: [1.36659, -0.867866, -0.187637] },
+  resnet34: { params: 21797672, macs: 3663761408, last: [-1.54068, 0.761861, 0.932889] },
+  resnet50: { params: 25557032, macs: 4089184256, last: [-0.743764, 0.336938, -0.591838] },
+  resnet101: { params: 44549160, macs: 7801405440, last: [-0.0820515, -1.19931, 0.226496] },
+  resnet152: { params: 60192808, macs: 11513626624, last: [-0.573523, 1.52095, -0.729914] },
+  plain18: { params: 11515688, macs: 1794805760, last: [0.24488, -0.225629, 0.0661433] },
+  plain34: { params: 21623848, macs: 3644493824, last: [0.328127, -0.615578, -0.200353] },
+  resnet20: { params: 269722, macs: 40551040, last: [-0.370559, -0.435627, 0.0252881] },
+  resnet32: { params: 464154, macs: 68862592, last: [0.37725, 0.233379, 0.502145] },
+  resnet44: { params: 658586, macs: 97174144, last: [-2.55387, 0.38141, 0.818274] },
+  resnet56: { params: 853018, macs: 125485696, last: [4.76743, -1.5052, -0.435001] },
+  resnet110: { params: 1727962, macs: 252887680, last: [1.63099, -1.62608, -5.28185] },
+  resnet1202: { params: 19421274, macs: 2829238912, last: [-5.90547, -9.99837, -13.3524] },
+  plain20: { params: 269722, macs: 40551040, last: [-0.106352, -0.0942612, -0.399195] },
+  plain32: { params: 464154, macs: 68862592, last: [0.0297826, -0.21992, 0.217917] },
+  plain44: { params: 658586, macs: 97174144, last: [-0.0646838, 0.347961, -0.0858754] },
+  plain56: { params: 853018, macs: 125485696, last: [0.496479, -0.223155, 0.192677] },
+  plain110: { params: 1727962, macs: 252887680, last: [-0.0568509, -0.0897766, -0.458335] },
+  vgg16: { params: 138357544, macs: 15470264320, last: [-0.0152841, 0.00219682, 0.00919554] },
+};
+
+const isCifar = (name: string) => /^(resnet|plain)(20|32|44|56|110|1202)$/.test(name);
+
+describe('backbones/index', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it('a bad name is a UserError listing every valid name', () => {
+    assert.throws(
+      () => createBackbone('resnet51'),
+      (e: unknown) => e instanceof UserError && e.message.startsWith('unknown backbone "resnet51"; expected one of: resnet18, resnet34,') && e.message.includes('resnet1202') && e.message.endsWith('vgg16'),
+    );
+    assert.throws(() => createBackbone('toString'), UserError);
+    assert.throws(() => createBackbone('resnet20', { numClasses: 0 }), /backbone resnet20: options.numClasses: expected a positive integer, got 0/);
+    assert.throws(() => createBackbone('resnet50', { shortcut: 'D' as 'A' }), /options.shortcut: expected one of A, B, C, got "D"/);
+    assert.throws(() => createBackbone('resnet50', { seed: 1.5 }), /options.seed/);
+  });
+
+  it('options reach the nets: numClasses defaults to 1000 (ImageNet) and 10 (CIFAR)', () => {
+    const cifar = createBackbone('resnet20');
+    const cifar100 = createBackbone('plain20', { numClasses: 100, shortcut: 'B' });
+    assert.equal(cifar.stateDict().get('linear.bias')?.shape[0], 10);
+    assert.equal(cifar100.stateDict().get('linear.bias')?.shape[0], 100);
+    assert.equal(cifar100.name, 'plain20');
+    cifar.dispose();
+    cifar100.dispose();
+  });
+
+  it('seeded smoke test over every registered backbone: counts, stages, forward, no leak, same seed same output', () => {
+    const got: Record<string, number[]> = {};
+    for (const name of BACKBONE_NAMES) {
+      const before = tf.memory().numTensors;
+      // Training mode: batch statistics keep the 1202-layer net finite (with eval-mode BN at
+      // initialisation, 600 residual additions overflow float32).
+      const net = createBackbone(name, { seed: 0 });
+      const exp = EXPECTED[name];
+      assert.equal(net.numParameters(), exp.params, `${name} params`);
+      const size = isCifar(name) ? 32 : 224;
+      assert.equal(countMacs(net, { h: size, w: size, c: 3 }).macs, exp.macs, `${name} MACs`);
+      // stages: strides double (or stay) in order, and detection cuts at stride 16
+      const strides = net.stageNames.map((s) => net.outputShape[s].stride);
+      assert.deepEqual(strides, isCifar(name) ? [1, 1, 2, 4] : name === 'vgg16' ? [1, 2, 4, 8, 16] : [4, 4, 8, 16, 32], name);
+      if (net.detection) assert.equal(net.outputShape[net.detection.trunk].stride, 16);
+      // tiny inputs keep the big nets cheap: 8x8 CIFAR (conv4 2x2), 32x32 ImageNet (conv5 1x1)
+      const side = isCifar(name) ? 8 : 32;
+      const x = tf.randomNormal([2, side, side, 3], 0, 1, 'float32', 42);
+      const y = net.forward(x);
+      assert.deepEqual(y.shape, [2, isCifar(name) ? 10 : 1000]);
+      const logits = Array.from(y.dataSync());
+      assert.ok(logits.every(Number.isFinite), `${name}: non-finite logits`);
+      got[name] = logits.slice(0, 3);
+      tf.dispose([x, y]);
+      net.dispose();
+      assert.equal(tf.memory().numTensors, before, `${name} leaked tensors`);
+    }
+    if (process.env.RESDET_PRINT_GOLDEN) console.log(JSON.stringify(got));
+    for (const name of BACKBONE_NAMES) {
+      EXPECTED[name].last.forEach((v, i) => assert.ok(Math.abs(got[name][i] - v) <= 1e-4 + 1e-3 * Math.abs(v), `${name} logit ${i}: ${got[name][i]} vs pinned ${v}`));
+    }
+  });
+
+  it('same seed, same network; another seed, another network (within one run)', () => {
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 7);
+    const run = (seed: number) => {
+      const net = createBackbone('resnet20', { seed }).eval();
+      const y = net.forward(x);
+      const v = Array.from(y.dataSync());
+      y.dispose();
+      net.dispose();
+      return v;
+    };
+    const [a, b, c] = [run(5), run(5), run(6)];
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
+    x.dispose();
+  });
+});
