@@ -107,10 +107,14 @@ export class ShuffledBatches implements BatchSource<ClassificationBatch> {
 /**
  * Evaluation batches in record order (the last batch may be smaller), building the next batch
  * while the caller runs the current one.
- * @param limit evaluate only the first `limit` records (e.g. a quick test error)
+ * @param limit evaluate only `limit` records, evenly spaced over the set (image folders are
+ *   sorted by class, so the first records would all be one class)
  */
 export async function* orderedBatches(set: ClassificationSet, map: (index: number) => Float32Array | Promise<Float32Array>, sampleShape: readonly number[], batchSize: number, limit = Infinity): AsyncGenerator<ClassificationBatch> {
   const n = Math.min(limit, set.records.length);
+  const total = set.records.length;
+  // record of the i-th evaluated sample: every record, or n evenly spaced ones
+  const pick = (i: number): number => (n === total ? i : Math.floor((i * total) / n));
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const build = async (start: number): Promise<ClassificationBatch> => {
     const count = Math.min(batchSize, n - start);
@@ -118,8 +122,8 @@ export async function* orderedBatches(set: ClassificationSet, map: (index: numbe
     const labels = new Int32Array(count);
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
-        images.set(await map(start + i), i * size);
-        labels[i] = set.records[start + i].label;
+        images.set(await map(pick(start + i)), i * size);
+        labels[i] = set.records[pick(start + i)].label;
       }),
     );
     return { images, labels, shape: [count, ...sampleShape] };

@@ -44,8 +44,9 @@ describe('datasets/classification batches', () => {
     }
     assert.deepEqual(sizes, [4, 4, 2]);
     assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const limited = [];
-    for await (const b of orderedBatches(SET, async (i) => new Float32Array([i]), [1], 4, 5)) limited.push(b.labels.length);
-    assert.deepEqual(limited, [4, 1]);
+    const limited: number[] = [];
+    for await (const b of orderedBatches(SET, async (i) => new Float32Array([i]), [1], 4, 5)) limited.push(...b.images);
+    // 5 of 10, evenly spaced: floor(i * 10 / 5)
+    assert.deepEqual(limited, [0, 2, 4, 6, 8]);
   });
 });

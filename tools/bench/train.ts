@@ -1,0 +1,70 @@
+/**
+ * `npm run bench:train`: images/s of full training steps (forward, backward, SGD update with
+ * momentum and weight decay) for ResNet-20 on CIFAR-sized input (batch 128) and ResNet-50 at
+ * 224x224 (batch 4 by default: wasm memory is capped at 4 GB), and ResNet-50 inference (eval
+ * mode, batch 1 and 8). Prints one JSON object.
+ *
+ * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCH (default 4),
+ * BENCH_CASES (comma list of r20train, r50train, r50infer; default all), RESDET_BACKEND.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import os from 'node:os';
+import { createBackbone } from '../../backbones/index.ts';
+import { initBackend } from '../../src/backend/index.ts';
+import { Rng } from '../../src/random.ts';
+import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
+import { constantLr } from '../../src/train/schedule.ts';
+import { Trainer } from '../../src/train/trainer.ts';
+
+const steps = Number(process.env.BENCH_STEPS ?? 3);
+const r50Batch = Number(process.env.BENCH_R50_BATCH ?? 4);
+const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer').split(',');
+
+function randomBatch(n: number, side: number, classes: number, seed: number): ClassificationBatch {
+  const rng = new Rng(seed);
+  const images = Float32Array.from({ length: n * side * side * 3 }, () => rng.normal());
+  const labels = Int32Array.from({ length: n }, () => rng.int(0, classes));
+  return { images, labels, shape: [n, side, side, 3] };
+}
+
+/** Times `steps` training steps after one warm-up step. */
+function benchTrain(model: string, batch: number, side: number, classes: number): Record<string, number | string> {
+  const net = createBackbone(model, { numClasses: classes, seed: 1 });
+  const b = randomBatch(batch, side, classes, 2);
+  const trainer = new Trainer({ model: net, task: classificationTask(net), data: { batch: async () => b }, schedule: constantLr(0.01), iterations: Infinity });
+  trainer.trainStep(b); // warm-up: kernel compilation, momentum buffers
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) trainer.trainStep(b);
+  const ms = (performance.now() - t0) / steps;
+  trainer.dispose();
+  net.dispose();
+  return { model, batch, input: `${side}x${side}`, ms_per_step: Math.round(ms), images_per_s: Number(((1000 * batch) / ms).toFixed(2)) };
+}
+
+/** Times inference in eval mode (logits read back) after one warm-up run. */
+function benchInfer(model: string, batch: number): Record<string, number | string> {
+  const net = createBackbone(model, { numClasses: 1000, seed: 1 }).eval();
+  const x = tf.tidy(() => tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 3));
+  const run = (): void => tf.tidy(() => void net.forward(x).dataSync());
+  run();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) run();
+  const ms = (performance.now() - t0) / steps;
+  x.dispose();
+  net.dispose();
+  return { model, batch, ms_per_batch: Math.round(ms), ms_per_image: Math.round(ms / batch), images_per_s: Number(((1000 * batch) / ms).toFixed(2)) };
+}
+
+const info = await initBackend();
+const result: Record<string, unknown> = { backend: info.chosen, threads: info.threads, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m: os.loadavg()[0], steps };
+if (cases.includes('r20train')) result.resnet20_train = benchTrain('resnet20', 128, 32, 10);
+if (cases.includes('r50train')) {
+  try {
+    result.resnet50_train = benchTrain('resnet50', r50Batch, 224, 1000);
+  } catch (err) {
+    result.resnet50_train = { batch: r50Batch, error: (err as Error).message.split('\n')[0] };
+  }
+}
+if (cases.includes('r50infer')) result.resnet50_infer = [1, 8].map((b) => benchInfer('resnet50', b));
+result.loadavg_1m_end = os.loadavg()[0];
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

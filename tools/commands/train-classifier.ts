@@ -1,0 +1,91 @@
+/**
+ * `resdet train-classifier`: trains a backbone as an image classifier with one of the paper's
+ * recipes (tools/recipes/), writing a checkpoint, a JSONL metrics log and error curves.
+ * Its last output line is `checkpoint: PATH`.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { BACKBONE_NAMES } from '../../backbones/index.ts';
+import { UserError } from '../../src/errors.ts';
+import { RECIPES, type ClassifierRecipe, type RecipeName } from '../recipes/index.ts';
+import { trainClassifier } from '../train/classifier.ts';
+
+/** commander parser for a positive integer flag. */
+export function positiveInt(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+/** commander parser for a positive number flag. */
+export function positiveNumber(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+/** Looks up a recipe by name; the error lists the valid ones. */
+export function recipeByName(name: string): ClassifierRecipe {
+  if (!Object.prototype.hasOwnProperty.call(RECIPES, name)) throw new UserError(`--preset: expected one of ${Object.keys(RECIPES).join(', ')}, got ${JSON.stringify(name)}`);
+  return RECIPES[name as RecipeName];
+}
+
+interface Opts {
+  model: string;
+  data: string;
+  preset: string;
+  iterations?: number;
+  minutes?: number;
+  batchSize?: number;
+  lr?: number;
+  out: string;
+  resume?: boolean;
+  seed: number;
+  evalEvery?: number;
+  evalImages?: number;
+  checkpointEvery?: number;
+  trainImages?: number;
+  quiet?: boolean;
+}
+
+export function registerTrainClassifier(program: Command): void {
+  program
+    .command('train-classifier')
+    .description('train a backbone on an image-classification set with the paper\'s recipe (SGD, momentum 0.9, weight decay 1e-4, step or plateau schedule); resumable')
+    .requiredOption('--model <name>', `backbone: ${BACKBONE_NAMES.join(', ')}`)
+    .requiredOption('--data <dir>', 'data folder: CIFAR-10 binary batches, MNIST idx files, or image folders train/ and test/ (or val/)')
+    .option('--preset <name>', `recipe: ${Object.keys(RECIPES).join(', ')}`, 'cifar10')
+    .option('--iterations <n>', 'stop after this many updates in total (default: the preset\'s, 64000 for cifar10)', positiveInt('--iterations'))
+    .option('--minutes <m>', 'stop after this many minutes (a checkpoint is written; --resume continues)', positiveNumber('--minutes'))
+    .option('--batch-size <n>', 'mini-batch size (default: the preset\'s)', positiveInt('--batch-size'))
+    .option('--lr <rate>', 'base learning rate (default: the preset\'s)', positiveNumber('--lr'))
+    .option('--out <dir>', 'output folder (checkpoint.safetensors, metrics.jsonl, curves.png)', 'runs/classifier')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors exactly where it stopped')
+    .option('--seed <n>', 'seed of initialisation, data order and augmentation', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--seed: expected a non-negative integer, got ${JSON.stringify(v)}`);
+      return n;
+    }, 0)
+    .option('--eval-every <n>', 'evaluate every this many updates (default: the preset\'s)', positiveInt('--eval-every'))
+    .option('--eval-images <n>', 'evaluate on the first N images of each evaluation set', positiveInt('--eval-images'))
+    .option('--checkpoint-every <n>', 'write a checkpoint every this many updates (default: the preset\'s)', positiveInt('--checkpoint-every'))
+    .option('--train-images <n>', 'train on a seeded random subset of N images (quick runs)', positiveInt('--train-images'))
+    .option('--quiet', 'no progress bar or progress lines')
+    .action(async (o: Opts) => {
+      const base = recipeByName(o.preset);
+      const recipe: ClassifierRecipe = {
+        ...base,
+        ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+        ...(o.lr !== undefined ? { lr: o.lr } : {}),
+        ...(o.evalEvery !== undefined ? { evalEvery: o.evalEvery } : {}),
+        ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
+        ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
+      };
+      const r = await trainClassifier({ model: o.model, data: o.data, recipe, out: o.out, iterations: o.iterations, minutes: o.minutes, resume: o.resume, seed: o.seed, quiet: o.quiet, trainImages: o.trainImages });
+      const metrics = Object.entries(r.final).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`);
+      process.stdout.write(`step: ${r.step}${metrics.length ? `, ${metrics.join(', ')}` : ''}\nmetrics: ${r.metricsLog}\nplot: ${r.plot}\ncheckpoint: ${r.checkpoint}\n`);
+    });
+}

@@ -1,0 +1,13 @@
+/** The classification recipes by name (`--preset`). */
+import { CIFAR10 } from './cifar10.ts';
+import { IMAGENET } from './imagenet.ts';
+import type { ClassifierRecipe } from './types.ts';
+
+export type { ClassifierRecipe } from './types.ts';
+
+export const RECIPES = {
+  cifar10: CIFAR10,
+  imagenet: IMAGENET,
+} as const satisfies Record<string, ClassifierRecipe>;
+
+export type RecipeName = keyof typeof RECIPES;

@@ -1,0 +1,30 @@
+/**
+ * A classification training recipe: every number of a schedule from the paper, as one plain
+ * typed object (STYLE.md habit 4). `resdet train-classifier --preset NAME` starts from one and
+ * command-line flags override single fields.
+ */
+import type { Normalisation } from '../../datasets/classification/augment.ts';
+
+export interface ClassifierRecipe {
+  /** which augmentation and evaluation crops: the paper's CIFAR-10 or ImageNet pipeline */
+  augment: 'cifar' | 'imagenet';
+  normalisation: Normalisation;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** total updates */
+  iterations: number;
+  /** steps: divide by 10 at these iterations; plateau: divide by 10 when the monitored error stalls */
+  schedule: { kind: 'steps'; milestones: number[] } | { kind: 'plateau'; patience: number };
+  /** a low starting rate for the deepest nets (ResNet-110/1202: 0.01 for ~400 iterations) */
+  warmup?: { models: string[]; lr: number; iterations: number };
+  /** training images held out for validation (CIFAR-10: 5k of 50k, Sec. 4.2); 0 = none */
+  holdout: number;
+  /** evaluate every this many updates */
+  evalEvery: number;
+  /** evaluate on at most this many images (all when absent) */
+  evalImages?: number;
+  checkpointEvery: number;
+  logEvery: number;
+}
