@@ -9,6 +9,7 @@ import { registerMakeShapes } from './make-shapes.ts';
 import { registerTrainDetector } from './train-detector.ts';
 import { registerDetect } from './detect.ts';
 import { registerEvaluate } from './evaluate.ts';
+import { registerTrainClassifier } from './train-classifier.ts';
 
 export const COMMANDS: Array<(program: Command) => void> = [
   registerInfo,
@@ -17,4 +18,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerTrainDetector,
   registerDetect,
   registerEvaluate,
+  registerTrainClassifier,
 ];
