@@ -10,6 +10,7 @@ import { registerTrainDetector } from './train-detector.ts';
 import { registerDetect } from './detect.ts';
 import { registerEvaluate } from './evaluate.ts';
 import { registerTrainClassifier } from './train-classifier.ts';
+import { registerExperiment } from './experiment.ts';
 
 export const COMMANDS: Array<(program: Command) => void> = [
   registerInfo,
@@ -19,4 +20,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerDetect,
   registerEvaluate,
   registerTrainClassifier,
+  registerExperiment,
 ];

@@ -1,0 +1,90 @@
+/**
+ * `resdet experiment degradation`: the paper's Figure 6 at a chosen budget. Trains plain-20,
+ * plain-56, ResNet-20 and ResNet-56 on CIFAR-10 with the CIFAR recipe, each for an equal share
+ * of the time budget, and plots their training (thin) and test (bold) error side by side: plain
+ * nets left, ResNets right. The degradation problem (Sec. 4.2) shows as the deeper plain net
+ * having the higher error, while the deeper ResNet has the lower one (with enough training).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { readMetricsLog } from '../../src/train/metrics-log.ts';
+import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng, type Panel } from '../../src/train/plot.ts';
+import { CIFAR10 } from '../recipes/cifar10.ts';
+import { CHECKPOINT_FILE, METRICS_FILE, trainClassifier } from '../train/classifier.ts';
+import { positiveInt, positiveNumber } from './train-classifier.ts';
+
+export const DEGRADATION_MODELS = ['plain20', 'plain56', 'resnet20', 'resnet56'] as const;
+
+/** `plain56` -> `plain-56`, `resnet20` -> `ResNet-20`, as the paper labels them. */
+export function paperName(model: string): string {
+  const m = /^(plain|resnet)(\d+)$/.exec(model);
+  if (!m) return model;
+  return `${m[1] === 'plain' ? 'plain' : 'ResNet'}-${m[2]}`;
+}
+
+/** Panels of Figure 6 from the runs' metrics logs (plain nets left, ResNets right). */
+export function degradationPanels(runs: Array<{ model: string; log: string }>): Panel[] {
+  const panel = (title: string, prefix: string): Panel => ({
+    title,
+    curves: runs
+      .filter((r) => r.model.startsWith(prefix))
+      .flatMap((r, i) => curvesFromLog(readMetricsLog(r.log), paperName(r.model), CURVE_COLORS[i % CURVE_COLORS.length])),
+  });
+  return [panel('plain networks', 'plain'), panel('ResNets', 'resnet')];
+}
+
+interface Opts {
+  budgetMinutes: number;
+  data: string;
+  out: string;
+  batchSize: number;
+  evalEvery: number;
+  evalImages: number;
+  trainImages?: number;
+  seed: number;
+  quiet?: boolean;
+}
+
+export function registerExperiment(program: Command): void {
+  const experiment = program.command('experiment').description('reproduce the paper\'s experiments at a chosen budget');
+  experiment
+    .command('degradation')
+    .description('train plain-20/56 and ResNet-20/56 on CIFAR-10 for a time budget and plot their error curves side by side (the paper\'s Figure 6); re-running continues the runs')
+    .option('--budget-minutes <m>', 'total training time, shared equally by the four networks', positiveNumber('--budget-minutes'), 20)
+    .option('--data <dir>', 'CIFAR-10 folder (train/ and test/ image folders, or the binary batches)', '../shared/data/cifar10')
+    .option('--out <dir>', 'output folder (one sub-folder per network, degradation.png)', 'runs/degradation')
+    .option('--batch-size <n>', 'mini-batch size (the paper: 128)', positiveInt('--batch-size'), CIFAR10.batchSize)
+    .option('--eval-every <n>', 'test every this many updates', positiveInt('--eval-every'), 100)
+    .option('--eval-images <n>', 'test on this many evenly spaced test images', positiveInt('--eval-images'), 1000)
+    .option('--train-images <n>', 'train on a seeded random subset of N images', positiveInt('--train-images'))
+    .option('--seed <n>', 'seed', (v) => Number(v), 0)
+    .option('--quiet', 'no progress output')
+    .action(async (o: Opts) => {
+      const recipe = { ...CIFAR10, batchSize: o.batchSize, evalEvery: o.evalEvery, evalImages: o.evalImages, holdout: 0, checkpointEvery: o.evalEvery, logEvery: Math.max(1, Math.min(CIFAR10.logEvery, Math.floor(o.evalEvery / 2))) };
+      const runs: Array<{ model: string; log: string; step: number; final: Record<string, number> }> = [];
+      for (const model of DEGRADATION_MODELS) {
+        const out = path.join(o.out, model);
+        const r = await trainClassifier({
+          model,
+          data: o.data,
+          recipe,
+          out,
+          minutes: o.budgetMinutes / DEGRADATION_MODELS.length,
+          resume: fs.existsSync(path.join(out, CHECKPOINT_FILE)),
+          seed: o.seed,
+          quiet: o.quiet,
+          label: paperName(model),
+          trainImages: o.trainImages,
+        });
+        runs.push({ model, log: path.join(out, METRICS_FILE), step: r.step, final: r.final });
+      }
+      const plot = path.join(o.out, 'degradation.png');
+      await writeSvgPng(errorCurvesSvg(degradationPanels(runs)), plot);
+      for (const r of runs) {
+        const test = r.final.test_error;
+        process.stdout.write(`${paperName(r.model)}: ${r.step} iterations, test error ${test === undefined ? '-' : `${(100 * test).toFixed(2)}%`}\n`);
+      }
+      process.stdout.write(`plot: ${plot}\n`);
+    });
+}
