@@ -1,0 +1,65 @@
+/**
+ * Every COCO golden case of ../shared/eval-golden (numbers computed by pycocotools COCOeval @
+ * 8c9bcc3, numpy 1.24) through the library: all 12 stats and every category's ap / ap50 / ap75 /
+ * ar100 within 1e-9, -1 sentinels exactly, the thresholds bit for bit, and the printed summary
+ * text identical.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadCocoInstances } from '../../../datasets/coco/annotations.ts';
+import { loadCocoResults } from '../../../datasets/coco/results.ts';
+import { evaluateCoco } from '../../../src/eval/coco-evaluator.ts';
+import { EVAL_GOLDEN } from '../../helpers/cli.ts';
+import { requireShared } from '../../helpers/shared.ts';
+
+const COCO_GOLDEN = path.join(EVAL_GOLDEN, 'coco');
+
+interface Expected {
+  stats: number[];
+  per_category: Array<{ category_id: number; ap: number; ap50: number; ap75: number; ar100: number }>;
+  params: { iouThrs: number[]; recThrs: number[]; maxDets: number[]; areaRng: number[][] };
+  pycocotools_summary: string;
+}
+
+/** Equal within 1e-9, and -1 exactly where the reference says -1. */
+export function assertMetric(got: number, want: number, what: string): void {
+  if (want === -1) assert.equal(got, -1, `${what}: expected exactly -1, got ${got}`);
+  else assert.ok(Math.abs(got - want) <= 1e-9, `${what}: expected ${want}, got ${got} (diff ${got - want})`);
+}
+
+describe('eval/coco golden cases (pycocotools)', function () {
+  before(function () {
+    requireShared(this, COCO_GOLDEN);
+  });
+
+  const cases = fs.existsSync(COCO_GOLDEN) ? fs.readdirSync(COCO_GOLDEN).sort() : [];
+  it('has the six golden cases', function () {
+    requireShared(this, COCO_GOLDEN);
+    assert.deepEqual(cases, ['coco_noncontiguous_ids', 'crowd_regions', 'images_without_gt', 'jitter_moderate', 'large_20cats_200imgs', 'perfect']);
+  });
+
+  for (const name of cases) {
+    it(`${name}: 12 stats, per-category AP/AP50/AP75/AR100 and the summary text`, () => {
+      const dir = path.join(COCO_GOLDEN, name);
+      const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
+      const gt = loadCocoInstances(path.join(dir, 'gt.json'));
+      const dets = loadCocoResults(path.join(dir, 'dets.json'), gt);
+      const r = evaluateCoco(gt, dets);
+      // The thresholds are numpy's linspace values, bit for bit.
+      assert.deepEqual(r.params.iouThrs, expected.params.iouThrs);
+      assert.deepEqual(r.params.recThrs, expected.params.recThrs);
+      assert.deepEqual(r.params.maxDets, expected.params.maxDets);
+      assert.deepEqual(r.params.areaRng, expected.params.areaRng);
+      assert.equal(r.stats.length, 12);
+      r.stats.forEach((s, i) => assertMetric(s, expected.stats[i], `${name} stats[${i}]`));
+      assert.equal(r.perCategory.length, expected.per_category.length);
+      for (const want of expected.per_category) {
+        const got = r.perCategory.find((c) => c.categoryId === want.category_id);
+        assert.ok(got, `${name}: category ${want.category_id} missing`);
+        for (const key of ['ap', 'ap50', 'ap75', 'ar100'] as const) assertMetric(got[key], want[key], `${name} category ${want.category_id} ${key}`);
+      }
+      assert.equal(r.summary.join('\n'), expected.pycocotools_summary);
+    });
+  }
+});

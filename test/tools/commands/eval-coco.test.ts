@@ -1,0 +1,93 @@
+/**
+ * `resdet eval coco` as a user runs it (child process): a golden case through the CLI in both
+ * output modes, and one test per class of bad input (exit status 1, one line on stderr naming
+ * the file, the record and the field).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EVAL_GOLDEN, runCli } from '../../helpers/cli.ts';
+import { requireShared } from '../../helpers/shared.ts';
+import { assertMetric } from '../../src/eval/coco-golden.test.ts';
+
+const CASE = path.join(EVAL_GOLDEN, 'coco', 'crowd_regions');
+
+describe('resdet eval coco (CLI)', function () {
+  let tmp = '';
+  before(function () {
+    requireShared(this, CASE);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-eval-coco-'));
+  });
+  after(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('--json prints one object with the golden stats and per-category table', () => {
+    const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', path.join(CASE, 'dets.json'), '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1);
+    const out = JSON.parse(lines[0]) as { stats: number[]; perCategory: Array<Record<string, unknown>> };
+    assert.deepEqual(Object.keys(out), ['stats', 'perCategory']);
+    const expected = JSON.parse(fs.readFileSync(path.join(CASE, 'expected.json'), 'utf8'));
+    out.stats.forEach((s, i) => assertMetric(s, expected.stats[i], `stats[${i}]`));
+    assert.deepEqual(Object.keys(out.perCategory[0]), ['categoryId', 'name', 'ap', 'ap50', 'ap75', 'ar100']);
+    for (const want of expected.per_category) {
+      const got = out.perCategory.find((c) => c.categoryId === want.category_id)!;
+      assert.equal(got.name, want.name);
+      for (const key of ['ap', 'ap50', 'ap75', 'ar100']) assertMetric(got[key] as number, want[key], `category ${want.category_id} ${key}`);
+    }
+    // category 3 (car) has only crowd GT: -1 exactly
+    assert.equal(out.perCategory.find((c) => c.categoryId === 3)!.ap, -1);
+  });
+
+  it('without --json prints the pycocotools 12-line summary', () => {
+    const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', path.join(CASE, 'dets.json')]);
+    assert.equal(r.status, 0, r.stderr);
+    const expected = JSON.parse(fs.readFileSync(path.join(CASE, 'expected.json'), 'utf8'));
+    assert.equal(r.stdout, `${expected.pycocotools_summary}\n`);
+  });
+
+  it('an empty detections list is valid: every AP 0, -1 where a category has no non-crowd GT', () => {
+    const file = path.join(tmp, 'empty.json');
+    fs.writeFileSync(file, '[]\n');
+    const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', file, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.stats, new Array(12).fill(0));
+    assert.deepEqual(out.perCategory.map((c: { ap: number }) => c.ap), [0, 0, -1]);
+  });
+
+  // Each bad input: the file content and the text the one-line error must contain.
+  const BAD: Array<[string, string, RegExp]> = [
+    ['malformed JSON', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n', /malformed JSON at line 2 column 1/],
+    ['a missing field', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4]}]', /detections\[0\]\.score: expected a number, got nothing \(missing field\)/],
+    ['a NaN score (as Python writes it)', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": NaN}]', /detections\[0\]\.score: expected a finite number, got NaN/],
+    ['a non-numeric score', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": "high"}]', /detections\[0\]\.score: expected a number, got "high"/],
+    ['a negative-width box', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, -3, 4], "score": 0.5}]', /detections\[0\]\.bbox: expected width and height > 0, got \[1, 2, -3, 4\]/],
+    ['a zero-height box', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 0], "score": 0.5}]', /detections\[0\]\.bbox: expected width and height > 0/],
+    ['a NaN box', '[{"image_id": 1, "category_id": 1, "bbox": [1, NaN, 3, 4], "score": 0.5}]', /detections\[0\]\.bbox: expected 4 finite numbers/],
+    ['an image_id not in the GT', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n{"image_id": 999, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]', /detections\[1\]\.image_id: expected the id of an image in .*gt\.json, got 999/],
+    ['a category_id not in the GT', '[{"image_id": 1, "category_id": 77, "bbox": [1, 2, 3, 4], "score": 0.5}]', /detections\[0\]\.category_id: expected the id of a category in .*gt\.json, got 77/],
+  ];
+  for (const [what, content, message] of BAD) {
+    it(`exits 1 with one line naming file and field for ${what}`, () => {
+      const file = path.join(tmp, 'dets.json');
+      fs.writeFileSync(file, content);
+      const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', file, '--json']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(lines[0].startsWith(`resdet: error: ${file}: `), lines[0]);
+      assert.match(lines[0], message);
+    });
+  }
+
+  it('exits 1 naming the GT file when it is missing', () => {
+    const r = runCli(['eval', 'coco', '--gt', path.join(tmp, 'nothere.json'), '--dets', path.join(CASE, 'dets.json')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^resdet: error: .*nothere\.json: cannot read the file \(ENOENT\)\n$/);
+  });
+});
