@@ -81,7 +81,13 @@ describe('backbones/index', () => {
       if (net.detection) assert.equal(net.outputShape[net.detection.trunk].stride, 16);
       // tiny inputs keep the big nets cheap: 8x8 CIFAR (conv4 2x2), 32x32 ImageNet (conv5 1x1)
       const side = isCifar(name) ? 8 : 32;
-      const x = tf.randomNormal([2, side, side, 3], 0, 1, 'float32', 42);
+      const x = tf.randomNormal([2, side, side, 3], 0, 1, 'float32', 42) as tf.Tensor4D;
+      const maps = net.features(x, net.stageNames);
+      for (const s of net.stageNames) {
+        const { channels, stride } = net.outputShape[s];
+        assert.deepEqual(maps[s].shape, [2, side / stride, side / stride, channels], `${name} ${s}`);
+      }
+      tf.dispose(Object.values(maps));
       const y = net.forward(x);
       assert.deepEqual(y.shape, [2, isCifar(name) ? 10 : 1000]);
       const logits = Array.from(y.dataSync());
