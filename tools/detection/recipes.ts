@@ -55,18 +55,18 @@ export const RECIPES = {
     minSize: 600, maxSize: 1000, flip: true, norm: 'torchvision', ...SPLITS, detector: {},
   },
   shapes: {
-    backbone: 'resnet18', batchSize: 2, lr: 0.01, steps: [600], iterations: 800, momentum: 0.9, weightDecay: 1e-4,
-    minSize: 128, maxSize: 224, flip: true, norm: 'torchvision',
+    backbone: 'resnet18', batchSize: 1, lr: 0.01, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
+    minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
     trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
     pooledSize: 7,
     detector: {
       // From scratch (no pretrained weights): BN learns, nothing frozen.
       freezeBackbone: false,
       rpn: {
-        anchorSizes: [24, 48, 96], preNmsTopNTrain: 1000, postNmsTopNTrain: 200, preNmsTopNTest: 500, postNmsTopNTest: 50,
-        batchSizePerImage: 128, minSize: 4,
+        anchorSizes: [16, 32, 64], preNmsTopNTrain: 600, postNmsTopNTrain: 100, preNmsTopNTest: 300, postNmsTopNTest: 30,
+        batchSizePerImage: 64, minSize: 4,
       },
-      roiHeads: { batchSizePerImage: 32 },
+      roiHeads: { batchSizePerImage: 16 },
     },
   },
 } as const satisfies Record<string, Recipe>;
