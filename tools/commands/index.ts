@@ -9,6 +9,8 @@ import { registerMakeShapes } from './make-shapes.ts';
 import { registerTrainDetector } from './train-detector.ts';
 import { registerDetect } from './detect.ts';
 import { registerEvaluate } from './evaluate.ts';
+import { registerClassify } from './classify.ts';
+import { registerEvalClassifier } from './eval-classifier.ts';
 import { registerTrainClassifier } from './train-classifier.ts';
 import { registerExperiment } from './experiment.ts';
 
@@ -19,6 +21,8 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerTrainDetector,
   registerDetect,
   registerEvaluate,
+  registerClassify,
+  registerEvalClassifier,
   registerTrainClassifier,
   registerExperiment,
 ];

@@ -1,0 +1,55 @@
+/**
+ * `resdet classify`: the top-5 classes of each image under a registered backbone with imported
+ * weights (PyTorch .pth/.pt/.th, safetensors, Keras .h5), e.g.
+ *   resdet classify --model resnet20 --weights resnet20-12fca82f.th cat.jpg
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/index.ts';
+import { loadClassifier, prepareInputs, topK, type Ranked } from '../../src/classify/predict.ts';
+import { classifierOptions, type ClassifierFlags } from './eval-classifier.ts';
+
+/** The JSON `resdet classify --json` prints. */
+export interface ClassifyJson {
+  results: Array<{ file: string; logits: number[]; top5: Ranked[] }>;
+}
+
+export function registerClassify(program: Command): void {
+  const cmd = program
+    .command('classify')
+    .description('print the top-5 classes of each image under a backbone with imported pretrained weights')
+    .argument('<images...>', 'image files (an image already at the input size, 224 or 32 for CIFAR nets, is not resized)');
+  classifierOptions(cmd)
+    .option('--json', 'print {"results": [{"file", "logits", "top5"}]}')
+    .action(async (images: string[], f: ClassifierFlags & { json?: boolean }) => {
+      await initBackend();
+      const c = await loadClassifier(f.model, f);
+      try {
+        const json: ClassifyJson = { results: [] };
+        const records = images.map((file) => ({ id: file, image: { kind: 'file' as const, path: path.resolve(file) }, label: -1 }));
+        // Decode the next image while the current one runs.
+        let next = records.length ? prepareInputs(c, records[0]) : undefined;
+        for (let i = 0; i < records.length; i++) {
+          const [input] = await next!;
+          next = i + 1 < records.length ? prepareInputs(c, records[i + 1]) : undefined;
+          const logits = tf.tidy(() => c.model.forward(tf.tensor4d(input, [1, c.inputSize, c.inputSize, 3])));
+          const values = Array.from(await logits.data());
+          logits.dispose();
+          json.results.push({ file: images[i], logits: values, top5: topK(values, 5, c.classes) });
+        }
+        if (f.json) {
+          process.stdout.write(`${JSON.stringify(json)}\n`);
+          return;
+        }
+        for (const r of json.results) {
+          process.stdout.write(`${r.file}\n`);
+          for (const [k, t] of r.top5.entries()) {
+            process.stdout.write(`  ${k + 1}. ${String(t.index).padStart(4)} ${(t.class ?? '').padEnd(12)} p=${t.prob.toFixed(4)} logit=${t.logit.toFixed(4)}\n`);
+          }
+        }
+      } finally {
+        c.model.dispose();
+      }
+    });
+}
