@@ -26,7 +26,7 @@ describe('backbones/vgg', () => {
     assert.ok(net.getModule('classifier.2') instanceof Dropout);
   });
 
-  it('feature maps conv1..conv5 (each block's last conv + ReLU, before its pool) at strides 1..16', () => {
+  it("feature maps conv1..conv5 (each block's last conv + ReLU, before its pool) at strides 1..16", () => {
     const before = tf.memory().numTensors;
     const x = tf.randomNormal([1, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const maps = net.features(x, net.stageNames);
