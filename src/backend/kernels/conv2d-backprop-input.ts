@@ -9,14 +9,14 @@
  * cuDNN and by "Is the deconvolution layer the same as a convolutional layer?", Shi et al. 2016):
  * rows i = s*a + r only receive taps ky = q, q+s, q+2s, ... with q = (r + pt) mod s, so
  *   dx[s*a + r] = sum_t dy[a + c - (kk-1) + t] * w[q + s*(kk-1-t)],  c = (r + pt - q) / s,
- * a stride-1 conv of dy with the phase's sub-filter. The s*s phase outputs are interleaved by
- * one transpose. Every multiply-add is useful (zero-insertion would waste (s^2-1)/s^2 of them).
+ * a stride-1 conv of dy with the phase's sub-filter; the s*s phase outputs interleave into dx.
+ * Every multiply-add is useful (zero-insertion would waste (s^2-1)/s^2 of them).
  *
  * Shapes: dy [N, OH, OW, Co], filter [kh, kw, Ci, Co] -> dx inputShape [N, H, W, Ci] (NHWC only).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, free, reshape, run, runStock, slice, transpose } from './call.ts';
+import { conv2d, free, run, runStock, slice, transpose } from './call.ts';
 
 /** How one phase r of one spatial axis reads dy: its sub-filter taps, dy window and padding. */
 interface AxisPhase {
@@ -66,36 +66,38 @@ export function conv2DBackpropInput(args: {
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
 
   const wT = transpose(backend, filter, [0, 1, 3, 2]); // [kh, kw, Co, Ci]
-  const phases: tf.TensorInfo[] = [];
-  const rowsOut = Math.ceil(h / sh);
-  const colsOut = Math.ceil(w / sw);
+  const dims = { n, co, ci, sh, sw, kh, kw };
+  if (sh === 1 && sw === 1) {
+    const dx = convPhase(backend, dy, wT, planAxisPhase(h, oh, kh, 1, info.padInfo.top, 0),
+      planAxisPhase(w, ow, kw, 1, info.padInfo.left, 0), dims);
+    free(backend, wT);
+    return dx;
+  }
+  // The phases partition dx's pixels: each is written once into its rows s*a + ry, cols s*b + rx.
+  // (A JS scatter of Ci-long runs: wasm's rank-5 Transpose that could interleave them is ~50x
+  // slower than a rank-4 one.)
+  const dx = backend.makeOutput([n, h, w, ci], 'float32');
   for (let ry = 0; ry < sh; ry++) {
     const py = planAxisPhase(h, oh, kh, sh, info.padInfo.top, ry);
     for (let rx = 0; rx < sw; rx++) {
       const px = planAxisPhase(w, ow, kw, sw, info.padInfo.left, rx);
-      const phase = convPhase(backend, dy, wT, py, px, { n, co, ci, sh, sw, kh, kw });
-      if (sh === 1 && sw === 1) {
-        free(backend, wT);
-        return phase;
+      const phase = convPhase(backend, dy, wT, py, px, dims);
+      // views after the conv: an allocation may have grown (and detached) the heap
+      const src = backend.typedArrayFromHeap(phase) as Float32Array;
+      const dst = backend.typedArrayFromHeap(dx) as Float32Array;
+      let off = 0;
+      for (let b = 0; b < n; b++) {
+        for (let a = 0; a < py.outLen; a++) {
+          const row = (b * h + a * sh + ry) * w;
+          for (let c = 0; c < px.outLen; c++, off += ci) {
+            dst.set(src.subarray(off, off + ci), (row + c * sw + rx) * ci);
+          }
+        }
       }
-      // Pad every phase to ceil(H/s) x ceil(W/s) so they stack; the excess is cropped below.
-      const padded = padTo(backend, phase, rowsOut, colsOut);
-      phases.push(padded);
+      free(backend, phase);
     }
   }
   free(backend, wT);
-  // [sh*sw*N, A, B, Ci] -> [sh, sw, N*A, B, Ci] -> [N*A, sh, B, sw, Ci] = dx rows a*sh + ry, cols b*sw + rx.
-  const stacked = phases.length === 1 ? phases[0] : run(backend, tf.Concat, phases as unknown as tf.NamedTensorInfoMap, { axis: 0 });
-  if (phases.length > 1) free(backend, ...phases);
-  const s5 = reshape(backend, stacked, [sh, sw, n * rowsOut, colsOut, ci]);
-  free(backend, stacked);
-  const interleaved = transpose(backend, s5, [2, 0, 3, 1, 4]);
-  free(backend, s5);
-  const full = reshape(backend, interleaved, [n, rowsOut * sh, colsOut * sw, ci]);
-  free(backend, interleaved);
-  if (rowsOut * sh === h && colsOut * sw === w) return full;
-  const dx = slice(backend, full, [0, 0, 0, 0], [n, h, w, ci]);
-  free(backend, full);
   return dx;
 }
 
@@ -134,15 +136,6 @@ function convPhase(
 function zeros(backend: BackendWasm, shape: number[]): tf.TensorInfo {
   const out = backend.makeOutput(shape, 'float32');
   backend.typedArrayFromHeap(out).fill(0);
-  return out;
-}
-
-/** Pads x [N, a, b, C] with zeros at the end to [N, rows, cols, C] (frees x when it copies). */
-function padTo(backend: BackendWasm, x: tf.TensorInfo, rows: number, cols: number): tf.TensorInfo {
-  const [, a, b] = x.shape;
-  if (a === rows && b === cols) return x;
-  const out = run(backend, tf.PadV2, { x }, { paddings: [[0, 0], [0, rows - a], [0, cols - b], [0, 0]], constantValue: 0 });
-  free(backend, x);
   return out;
 }
 
