@@ -19,6 +19,8 @@ export interface RoIAlignOptions {
   outputSize: number;
   /** feature cells per input pixel: 1 / stride */
   spatialScale: number;
+  /** cap on the floats of one chunk's intermediate tensor; default MAX_ELEMENTS */
+  maxElements?: number;
   /** sample points per bin side; <= 0: adaptive `ceil(roi size / P)` as torchvision */
   samplingRatio: number;
   /** half-pixel offset (detectron2 ROIAlignV2); false reproduces the original RoIAlign */
@@ -55,6 +57,17 @@ export function axisWeights(start: number, length: number, outputSize: number, g
   return w;
 }
 
+/** RoIs lo..hi of per-RoI weights [P, size], each repeated P times: [hi - lo, P, P, size]. */
+function repeatPerBin(weights: Float32Array, lo: number, hi: number, p: number, size: number): Float32Array {
+  const block = p * size;
+  const out = new Float32Array((hi - lo) * p * block);
+  for (let k = lo; k < hi; k++) {
+    const src = weights.subarray(k * block, (k + 1) * block);
+    for (let q = 0; q < p; q++) out.set(src, ((k - lo) * p + q) * block);
+  }
+  return out;
+}
+
 /**
  * @param features [N, H, W, C] (N = 1 or the batch)
  * @param boxes [R, 4] xyxy in input pixels, grouped by image (batchIndices non-decreasing)
@@ -88,23 +101,25 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
   }
   return tf.tidy(() => {
     const parts: tf.Tensor[] = [];
-    const chunk = Math.max(1, Math.floor(MAX_ELEMENTS / (p * Math.min(h, w) * c)));
+    const chunk = Math.max(1, Math.floor((opts.maxElements ?? MAX_ELEMENTS) / (p * Math.min(h, w) * c)));
     for (let lo = 0; lo < r; ) {
       const b = batchIndices[lo];
       let hi = lo;
       while (hi < r && batchIndices[hi] === b && hi - lo < chunk) hi++;
       const fb = n === 1 ? tf.squeeze(features, [0]) : tf.squeeze(tf.slice(features, [b, 0, 0, 0], [1, h, w, c]), [0]);
       const m = hi - lo;
-      const wyT = tf.tensor(wy.subarray(lo * p * h, hi * p * h), [m * p, h]);
-      const wxT = tf.tensor(wx.subarray(lo * p * w, hi * p * w), [m * p, w]);
       if (w >= h) {
-        // contract x first: [m*P, W] @ [W, H*C] -> [m, P(j), H, C]; then Wy over H.
+        // contract x first: [m*P, W] @ [W, H*C] -> [m, P(j), H, C]; then Wy over H, batched per
+        // (RoI, j); the weights are repeated in JS because tfjs 4.22's batch matMul broadcasts
+        // [m, 1] against [m, P] batch dims wrongly (it pairs flattened batches modulo m).
+        const wxT = tf.tensor2d(wx.slice(lo * p * w, hi * p * w), [m * p, w]);
         const g = tf.reshape(tf.matMul(wxT, tf.reshape(tf.transpose(fb, [1, 0, 2]), [w, h * c])), [m, p, h, c]);
-        const out = tf.matMul(tf.reshape(wyT, [m, 1, p, h]), g); // [m, P(j), P(i), C]
+        const out = tf.matMul(tf.tensor4d(repeatPerBin(wy, lo, hi, p, h), [m, p, p, h]), g); // [m, P(j), P(i), C]
         parts.push(tf.transpose(out, [0, 2, 1, 3]));
       } else {
+        const wyT = tf.tensor2d(wy.slice(lo * p * h, hi * p * h), [m * p, h]);
         const g = tf.reshape(tf.matMul(wyT, tf.reshape(fb, [h, w * c])), [m, p, w, c]); // [m, P(i), W, C]
-        parts.push(tf.matMul(tf.reshape(wxT, [m, 1, p, w]), g)); // [m, P(i), P(j), C]
+        parts.push(tf.matMul(tf.tensor4d(repeatPerBin(wx, lo, hi, p, w), [m, p, p, w]), g)); // [m, P(i), P(j), C]
       }
       lo = hi;
     }

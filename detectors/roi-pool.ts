@@ -19,6 +19,8 @@ export interface RoIPoolOptions {
   outputSize: number;
   /** feature cells per input pixel: 1 / stride */
   spatialScale: number;
+  /** cap on the floats of one chunk's intermediate tensor; default MAX_ELEMENTS */
+  maxElements?: number;
 }
 
 /** Cap on the floats of one chunk's intermediate (64 Mi floats = 256 MB). */
@@ -83,7 +85,7 @@ export function roiPool(features: tf.Tensor4D, boxes: Float32Array, batchIndices
           nkx = Math.max(nkx, cols[hi][2 * q + 1] - cols[hi][2 * q]);
         }
         const m = hi - lo + 1;
-        if (m > 1 && m * p * Math.max(nky * (w + 1), p * nkx) * c > MAX_ELEMENTS) break;
+        if (m > 1 && m * p * Math.max(nky * (w + 1), p * nkx) * c > (opts.maxElements ?? MAX_ELEMENTS)) break;
         ky = nky;
         kx = nkx;
         hi++;
