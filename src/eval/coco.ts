@@ -102,11 +102,13 @@ export interface CellScratch {
   gtIgnore: Uint8Array;
   gtOrder: Int32Array;
   gtMatched: Uint8Array;
+  /** [D] best IoU of each detection with any GT of the cell */
+  dtMaxIou: Float64Array;
 }
 
-/** Scratch buffers able to hold `g` GT boxes. */
-export function cellScratch(g: number): CellScratch {
-  return { gtIgnore: new Uint8Array(g), gtOrder: new Int32Array(g), gtMatched: new Uint8Array(g) };
+/** Scratch buffers able to hold `g` GT boxes and `d` detections. */
+export function cellScratch(g: number, d = 1024): CellScratch {
+  return { gtIgnore: new Uint8Array(g), gtOrder: new Int32Array(g), gtMatched: new Uint8Array(g), dtMaxIou: new Float64Array(d) };
 }
 
 /**
@@ -129,7 +131,14 @@ export function cellScratch(g: number): CellScratch {
 export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Array, outPos: Int32Array, stride: number, scratch: CellScratch): void {
   const { D, G, ious, gtArea, gtCrowd, gtIdZero, dtArea } = cell;
   const T = params.iouThrs.length;
-  const { gtIgnore, gtOrder, gtMatched } = scratch;
+  const { gtIgnore, gtOrder, gtMatched, dtMaxIou } = scratch;
+  // A detection whose best IoU with any GT is below a threshold cannot match at it (every
+  // candidate fails `iou >= thr`): most detections skip the GT scan entirely.
+  for (let d = 0; d < D; d++) {
+    let best = 0;
+    for (let g = 0; g < G; g++) if (ious[d * G + g] > best) best = ious[d * G + g];
+    dtMaxIou[d] = best;
+  }
   for (let a = 0; a < params.areaRng.length; a++) {
     const lo = params.areaRng[a][0];
     const hi = params.areaRng[a][1];
@@ -152,6 +161,10 @@ export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Arr
       const base = (a * T + t) * stride;
       gtMatched.fill(0, 0, G);
       for (let d = 0; d < D; d++) {
+        if (dtMaxIou[d] < thr) {
+          out[base + outPos[d]] = dtArea[d] < lo || dtArea[d] > hi ? IGNORED : FP;
+          continue;
+        }
         let best = thr;
         let m = -1;
         const row = d * G;
@@ -323,7 +336,7 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
       cellG.idZero[g] = gIdZero[e];
     }
     if (D * G > ious.length) ious = new Float64Array(2 * D * G);
-    if (G > scratch.gtOrder.length) scratch = cellScratch(2 * G);
+    if (G > scratch.gtOrder.length || D > scratch.dtMaxIou.length) scratch = cellScratch(Math.max(2 * G, scratch.gtOrder.length), Math.max(2 * D, scratch.dtMaxIou.length));
     boxIouXywh(dets.xywh, cellD.rows, D, gXywh, cellG.rows, cellG.crowd, G, ious);
     matchCell({ D, G, ious, gtArea: cellG.area, gtCrowd: cellG.crowd, gtIdZero: cellG.idZero, dtArea: cellD.area }, params, state, cellD.pos, N, scratch);
   }
