@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { inputError, quote } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import type { ScheduleState } from './schedule.ts';
 
 export const CHECKPOINT_FORMAT = 'resdet-checkpoint';
@@ -59,8 +60,8 @@ const DTYPES: Record<string, TensorEntry['dtype']> = { float32: 'F32', int32: 'I
 if (os.endianness() !== 'LE') throw new Error('resdet checkpoints assume a little-endian machine');
 
 /**
- * Writes `ckpt` to `file` atomically. Tensors are read one at a time (the whole file is never in
- * memory). On any error the temporary file is removed and the previous `file` is left intact.
+ * Writes `ckpt` to `file` atomically (src/io/atomic.ts). On any error (a tensor that cannot be
+ * read, a full disk) the temporary file is removed and the previous `file` is left intact.
  */
 export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   const tensors: Array<[string, tf.Tensor]> = [
@@ -86,26 +87,15 @@ export function saveCheckpoint(file: string, ckpt: Checkpoint): void {
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
 
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'wx');
-    fs.writeSync(fd, head);
-    fs.writeSync(fd, Buffer.from(json));
-    for (const [, t] of tensors) {
-      const data = t.dataSync() as Float32Array | Int32Array;
-      fs.writeSync(fd, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    }
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
+  // Tensor data is read (dataSync) before anything touches the disk; writeFileAtomic then
+  // writes a temporary file, fsyncs it and renames it over the target.
+  const chunks: Buffer[] = [head, Buffer.from(json)];
+  for (const [, t] of tensors) {
+    const data = t.dataSync() as Float32Array | Int32Array;
+    chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileAtomic(file, Buffer.concat(chunks));
   // Make the rename itself durable (POSIX: the directory entry lives in the folder).
   try {
     const dfd = fs.openSync(path.dirname(path.resolve(file)), 'r');

@@ -75,6 +75,20 @@ describe('train/checkpoint', () => {
     assert.throws(() => saveCheckpoint(file, bad), /disposed/);
     assert.deepEqual(fs.readFileSync(file), bytes);
     assert.deepEqual(fs.readdirSync(dir), ['c.safetensors']);
+    // a failure after the temporary file is fully written (fsync fails: a full disk, an I/O error)
+    const fsync = fs.fsyncSync;
+    fs.fsyncSync = () => {
+      throw new Error('EIO: simulated');
+    };
+    const other = sample(30);
+    try {
+      assert.throws(() => saveCheckpoint(file, other), /EIO: simulated/);
+    } finally {
+      fs.fsyncSync = fsync;
+      disposeCheckpoint(other);
+    }
+    assert.deepEqual(fs.readFileSync(file), bytes);
+    assert.deepEqual(fs.readdirSync(dir), ['c.safetensors']);
     const back = loadCheckpoint(file);
     assert.equal(back.step, 10);
     disposeCheckpoint(back);
