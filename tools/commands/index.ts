@@ -9,6 +9,8 @@ import { registerMakeShapes } from './make-shapes.ts';
 import { registerTrainDetector } from './train-detector.ts';
 import { registerDetect } from './detect.ts';
 import { registerEvaluate } from './evaluate.ts';
+import { registerCompareBackbones } from './compare-backbones.ts';
+import { registerDemo } from './demo.ts';
 import { registerClassify } from './classify.ts';
 import { registerEvalClassifier } from './eval-classifier.ts';
 import { registerTrainClassifier } from './train-classifier.ts';
@@ -21,6 +23,8 @@ export const COMMANDS: Array<(program: Command) => void> = [
   registerTrainDetector,
   registerDetect,
   registerEvaluate,
+  registerCompareBackbones,
+  registerDemo,
   registerClassify,
   registerEvalClassifier,
   registerTrainClassifier,

@@ -10,9 +10,11 @@
  * - coco: the paper's Appendix A COCO schedule: 8 images per mini-batch (8 GPUs x 1 image),
  *   0.001 for 240k iterations then 0.0001 for 80k; shorter side 600.
  * - shapes: the demo's recipe for the synthetic shapes set on a CPU (wasm) backend: a small
- *   backbone, small images, anchors sized for objects of 20-70 px, fewer sampled anchors and RoIs,
- *   and RoI pooling to 7x7 before the conv5 head (the paper pools 14x14; 7x7 quarters the
- *   per-region cost, the head's dominant cost here). Measured in the README's demo section.
+ *   backbone (ResNet-18, trained from scratch: no pretrained weights can be downloaded), images
+ *   with a shorter side of 96 px, anchors 16/32/64 for objects of 14-45 px, 64 sampled anchors
+ *   and 16 sampled RoIs per image, and RoI pooling to 4x4 before the conv5 head (the paper pools
+ *   14x14; the per-region conv5 is the dominant cost of a training step on the CPU, 4x4 cuts it
+ *   about 12x). Measured in the README's demo section.
  */
 import type { FasterRCNNOverrides } from '../../detectors/index.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
@@ -58,7 +60,7 @@ export const RECIPES = {
     backbone: 'resnet18', batchSize: 1, lr: 0.01, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
     minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
     trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
-    pooledSize: 7,
+    pooledSize: 4,
     detector: {
       // From scratch (no pretrained weights): BN learns, nothing frozen.
       freezeBackbone: false,
