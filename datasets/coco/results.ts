@@ -55,16 +55,17 @@ export function detectionsFromXywh(imageId: Float64Array, categoryId: Float64Arr
   return { count: n, imageId, categoryId, score, xywh, box };
 }
 
+/** Zeroed columns for n detections. */
+function emptyColumns(n: number) {
+  return { imageId: new Float64Array(n), categoryId: new Float64Array(n), score: new Float64Array(n), xywh: new Float64Array(4 * n) };
+}
+
 /**
  * Builds CocoDetections from plain records with xyxy boxes (a detector's output), converting to
  * COCO's xywh with `w = x2 - x1` as detectron2's `instances_to_coco_json` does.
  */
 export function detectionsFromList(list: readonly CocoDetection[]): CocoDetections {
-  const n = list.length;
-  const imageId = new Float64Array(n);
-  const categoryId = new Float64Array(n);
-  const score = new Float64Array(n);
-  const xywh = new Float64Array(4 * n);
+  const { imageId, categoryId, score, xywh } = emptyColumns(list.length);
   list.forEach((d, i) => {
     imageId[i] = d.imageId;
     categoryId[i] = d.categoryId;
@@ -110,11 +111,7 @@ export function loadCocoResults(file: string, gt?: CocoInstances): CocoDetection
 /** The slow path: per-record type checks on a decoded JSON value. */
 function fromJson(json: unknown, file: string): CocoDetections {
   if (!Array.isArray(json)) throw inputError(file, '', `expected a JSON list of detections [{image_id, category_id, bbox, score}], got ${show(json)}`);
-  const n = json.length;
-  const imageId = new Float64Array(n);
-  const categoryId = new Float64Array(n);
-  const score = new Float64Array(n);
-  const xywh = new Float64Array(4 * n);
+  const { imageId, categoryId, score, xywh } = emptyColumns(json.length);
   json.forEach((v, i) => {
     const where = `${RECORD}[${i}]`;
     const o = expectObject(v, file, where);
