@@ -18,7 +18,7 @@ import { cropNormalise, IMAGENET_CHANNEL_MEAN, TORCHVISION_NORM, centreCrop, ten
 import { decodeRecord } from '../../datasets/classification/decode.ts';
 import { CIFAR10_CLASSES, type ClassificationRecord } from '../../datasets/classification/records.ts';
 import { inputError, quote, UserError } from '../errors.ts';
-import { detectFormat, importWeights, type ImportReport, type WeightFormat } from '../weights/import.ts';
+import { detectFormat, importWeights, WEIGHT_FORMATS, type ImportReport, type WeightFormat } from '../weights/import.ts';
 import { readFileForUser } from '../io/json.ts';
 
 export const PREPROCESS_NAMES = ['torchvision', 'caffe'] as const;
@@ -53,6 +53,7 @@ export interface ClassifierOptions {
 export async function loadClassifier(name: string, opts: ClassifierOptions): Promise<Classifier> {
   const preprocess = opts.preprocess ?? 'torchvision';
   if (!PREPROCESS_NAMES.includes(preprocess)) throw new UserError(`--preprocess: expected one of ${PREPROCESS_NAMES.join(', ')}, got ${quote(preprocess)}`);
+  if (opts.format !== undefined && !WEIGHT_FORMATS.includes(opts.format)) throw new UserError(`--format: expected one of ${WEIGHT_FORMATS.join(', ')}, got ${quote(opts.format)}`);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(new Uint8Array(readFileForUser(opts.weights).subarray(0, 4096)), opts.weights);
   const model = createBackbone(name, {
     ...(opts.numClasses ? { numClasses: opts.numClasses } : {}),

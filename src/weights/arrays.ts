@@ -27,6 +27,8 @@ export const DTYPE_BYTES: Readonly<Record<TorchDtype, number>> = {
   float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
 };
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** IEEE 754 half -> float (exact: every half is a float32). */
 export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -44,7 +46,10 @@ export function halfToFloat(h: number): number {
 export function decodeElements(bytes: Uint8Array, dtype: TorchDtype, start: number, count: number): Float32Array {
   const size = DTYPE_BYTES[dtype];
   if ((start + count) * size > bytes.length) throw new RangeError(`needs ${(start + count) * size} bytes, storage has ${bytes.length}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + start * size, count * size);
+  const at = bytes.byteOffset + start * size;
+  // Fast path: aligned little-endian float32 is already the output (zip storages are 64-byte aligned).
+  if (dtype === 'float32' && LITTLE_ENDIAN && at % 4 === 0) return new Float32Array(bytes.buffer.slice(at, at + count * 4));
+  const view = new DataView(bytes.buffer, at, count * size);
   const out = new Float32Array(count);
   switch (dtype) {
     case 'float32':

@@ -79,6 +79,9 @@ const list = (names: string[], max = 8): string => `${names.slice(0, max).join('
  * @param file a PyTorch checkpoint (.pth/.pt/.th, zip or legacy), .safetensors or Keras .h5
  */
 export async function importWeights(model: Module, file: string, opts: ImportOptions = {}): Promise<ImportReport> {
+  if (opts.format !== undefined && !WEIGHT_FORMATS.includes(opts.format)) {
+    throw new UserError(`${file}: format: expected one of ${WEIGHT_FORMATS.join(', ')}, got ${JSON.stringify(opts.format)}`);
+  }
   const bytes = new Uint8Array(readFileForUser(file));
   const format = !opts.format || opts.format === 'auto' ? detectFormat(bytes, file) : opts.format;
   const slots = new Map<string, Slot>(model.namedSlots());

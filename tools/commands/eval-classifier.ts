@@ -52,7 +52,6 @@ export function registerEvalClassifier(program: Command): void {
     .option('--limit <n>', 'evaluate n images evenly spaced over the set (image floor(i * N / n)), a quick estimate over every class', positiveInt('--limit'))
     .option('--json', 'print {"top1", "top5", "images"}')
     .action(async (f: ClassifierFlags & { data: string; tenCrop?: boolean; batchSize?: number; limit?: number; json?: boolean }) => {
-      if (!WEIGHT_FORMATS.includes(f.format)) throw new UserError(`--format: expected one of ${WEIGHT_FORMATS.join(', ')}, got ${quote(f.format)}`);
       const set = readImageFolder(f.data);
       await initBackend();
       const c = await loadClassifier(f.model, f);

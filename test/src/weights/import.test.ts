@@ -102,6 +102,14 @@ describe('weights/import', () => {
     assert.equal(detectFormat(encodeSafetensors(new Map()), 'a'), 'safetensors');
     assert.throws(() => detectFormat(new TextEncoder().encode('not weights at all'), 'x.bin'), /x\.bin: unrecognised weights format/);
   });
+
+  it('rejects an unknown format name and a missing file, naming the file', async () => {
+    const net = new Tiny();
+    const file = path.join(FIXTURES, 'tiny-net.pt');
+    await assert.rejects(importWeights(net, file, { format: 'onnx' as never }), /tiny-net\.pt: format: expected one of auto, torch, safetensors, keras, got "onnx"/);
+    await assert.rejects(importWeights(net, '/nonexistent/w.pth'), /\/nonexistent\/w\.pth: cannot read the file \(ENOENT\)/);
+    net.dispose();
+  });
 });
 
 describe('weights/import: torchvision names', () => {
