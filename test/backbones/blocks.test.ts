@@ -82,4 +82,19 @@ describe('backbones/blocks', () => {
     tv.dispose();
     msra.dispose();
   });
+  it('option A in a bottleneck (ImageNet conv2_1, 64 -> 256 at stride 1): channels padded 96 + 96, no weights', () => {
+    const block = new Bottleneck(64, 64, 1, { option: 'A', name: 'downsample' }, new Rng(2)).eval();
+    const sc = block.getModule('downsample');
+    assert.ok(sc instanceof ZeroPadShortcut);
+    assert.deepEqual([sc.padBefore, sc.padAfter], [96, 96]);
+    // 64*64 + 9*64*64 + 64*256 + BN 2*(64+64+256) = 4,096 + 36,864 + 16,384 + 768 = 58,112
+    assert.equal(block.numParameters(), 58112);
+    const before = tf.memory().numTensors;
+    const x = tf.randomNormal([1, 5, 5, 64], 0, 1, 'float32', 4);
+    const y = block.forward(x);
+    assert.deepEqual(y.shape, [1, 5, 5, 256]);
+    tf.dispose([x, y]);
+    assert.equal(tf.memory().numTensors, before);
+    block.dispose();
+  });
 });
