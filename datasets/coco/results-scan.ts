@@ -213,14 +213,16 @@ class Scanner {
       neg = true;
       p++;
     }
-    // m stays an exact integer while below 2^53 (then `exact` turns false).
+    // m stays an exact integer below 2^53; `over` counts the digits that did not fit, `last`
+    // keeps the first of them (the 17th significant digit of a float32 printed as a double).
     let m = 0;
-    let exact = true;
+    let over = 0;
+    let last = 0;
     let exp10 = 0;
     const intStart = p;
     while (b[p] >= 0x30 && b[p] <= 0x39) {
-      if (m < MANTISSA_LIMIT) m = m * 10 + (b[p] - 0x30);
-      else exact = false;
+      if (over === 0 && m < MANTISSA_LIMIT) m = m * 10 + (b[p] - 0x30);
+      else if (over++ === 0) last = b[p] - 0x30;
       p++;
     }
     const intLen = p - intStart;
@@ -229,8 +231,8 @@ class Scanner {
       p++;
       const fracStart = p;
       while (b[p] >= 0x30 && b[p] <= 0x39) {
-        if (m < MANTISSA_LIMIT) m = m * 10 + (b[p] - 0x30);
-        else exact = false;
+        if (over === 0 && m < MANTISSA_LIMIT) m = m * 10 + (b[p] - 0x30);
+        else if (over++ === 0) last = b[p] - 0x30;
         exp10--;
         p++;
       }
@@ -254,13 +256,15 @@ class Scanner {
     }
     this.p = p;
     let v: number;
-    if (exact && exp10 >= -22 && exp10 <= 22) {
+    if (over === 0 && exp10 >= -22 && exp10 <= 22) {
       v = exp10 < 0 ? m / POW10[-exp10] : m * POW10[exp10];
-      if (neg) v = -v;
+    } else if (over === 1 && exp10 < 0 && exp10 >= -22) {
+      v = divideDecimal(m, last, POW10[-exp10]);
+      if (Number.isNaN(v)) return Number(this.text(start, p));
     } else {
-      v = Number(this.text(start, p));
+      return Number(this.text(start, p));
     }
-    return v;
+    return neg ? -v : v;
   }
 
   /** Skips any JSON value (for keys other than the four); depth-limited. */
@@ -310,6 +314,47 @@ class Scanner {
     }
     this.number();
   }
+}
+
+const SPLITTER = 134217729; // 2^27 + 1 (Veltkamp split)
+
+/** The rounding error of p = fl(a * b), exactly (Dekker's TwoProduct; no overflow here). */
+function productError(a: number, b: number, p: number): number {
+  let t = SPLITTER * a;
+  const ah = t - (t - a), al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b), bl = b - bh;
+  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/**
+ * (q * 10 + r) / P correctly rounded, for a 17-digit decimal whose first 16 digits q fit in
+ * 2^53 and P = 10^k exact; NaN when the value lies too close to a rounding boundary to decide
+ * (the caller then uses Number()). The quotient is carried as z1 + corr with the remainder of
+ * z1 = fl(q*10 / P) computed exactly (error-free products), so z1 + corr is known to about
+ * 2^-100 relative; the rounding of z1 + corr is then the correct one unless its rounding error
+ * sits within 2^-20 half-ulps of the half-way point, or x is a power of two (the spacing changes).
+ */
+function divideDecimal(q: number, r: number, P: number): number {
+  const ph = q * 10;
+  const c = productError(q, 10, ph) + r; // m = ph + c exactly, c a small integer
+  const z1 = ph / P;
+  const th = z1 * P;
+  const rem = (ph - th) - productError(z1, P, th); // ph - z1*P (ph - th is exact: Sterbenz)
+  const corr = (rem + c) / P;
+  const x = z1 + corr;
+  const low = corr - (x - z1); // what the addition rounded away (Fast2Sum: |z1| >= |corr|)
+  F64[0] = x;
+  const hiWord = U32[1];
+  const expBits = (hiWord >>> 20) & 0x7ff;
+  if (expBits === 0 || ((hiWord & 0xfffff) === 0 && U32[0] === 0)) return NaN;
+  const half = 2 ** (expBits - 1076); // ulp(x) / 2
+  const a = Math.abs(low);
+  if (a >= half || half - a <= half * 2 ** -20) return NaN;
+  return x;
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {

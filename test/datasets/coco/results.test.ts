@@ -42,6 +42,29 @@ describe('datasets/coco/results', () => {
     assert.equal(scanCocoResults(enc('[{"image_id": 1}]')), null); // missing fields: slow path reports them
   });
 
+  it('the scan reads numbers exactly as Number() does (float32 as double, 17 digits, exponents)', () => {
+    // 20,000 values of the kinds detectors write; 17-significant-digit ones take the
+    // error-free division path, anything it cannot decide goes through Number().
+    let seed = 99;
+    const r = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const vals: string[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const k = i % 5;
+      if (k === 0) vals.push(String(Math.fround(r() * 10 ** Math.floor(r() * 8 - 3))));
+      else if (k === 1) vals.push(String(r() * 10 ** Math.floor(r() * 10 - 5)));
+      else if (k === 2) vals.push(`${1 + Math.floor(r() * 9)}${String(Math.floor(r() * 1e8)).padStart(8, '0')}.${String(Math.floor(r() * 1e8)).padStart(8, '0')}`);
+      else if (k === 3) vals.push(`-${Math.fround(r())}`);
+      else vals.push((r() * 1000).toPrecision(17));
+    }
+    const recs = [];
+    for (let i = 0; i < vals.length; i += 5) recs.push(`{"image_id":1,"category_id":2,"bbox":[${vals.slice(i, i + 4).join(',')}],"score":${vals[i + 4]}}`);
+    const d = scanCocoResults(enc(`[${recs.join(',')}]`));
+    assert.ok(d);
+    const got = vals.map((_, i) => (i % 5 < 4 ? d.xywh[4 * Math.floor(i / 5) + (i % 5)] : d.score[Math.floor(i / 5)]));
+    const bad = vals.filter((v, i) => !Object.is(got[i], Number(v)));
+    assert.deepEqual(bad, []);
+  });
+
   it('builds from xyxy records (w = x2 - x1) and keeps the given xyxy', () => {
     const d = detectionsFromList([{ imageId: 4, categoryId: 2, box: [10, 20, 40.5, 60], score: 0.5 }]);
     assert.deepEqual([...d.xywh], [10, 20, 30.5, 40]);
