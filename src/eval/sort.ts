@@ -30,8 +30,10 @@ export function countingSortStable(items: Int32Array, key: Int32Array, numKeys: 
 /**
  * Stable sort of `items` by descending `value` (numpy's `argsort(-value, kind='mergesort')`):
  * an LSD radix sort over the float64 bit patterns, made order-preserving (flip every bit of a
- * negative number, the sign bit of a positive one) and then inverted for descending order.
- * -0 sorts equal to +0, as in numpy's comparisons. NaN must not occur.
+ * negative number, the sign bit of a positive one) and inverted for descending order. Digits
+ * are 11 bits (2,048 buckets stay in cache); a digit equal for every item is skipped (the
+ * exponent bits of scores in (0, 1) mostly are). -0 sorts equal to +0, as in numpy's
+ * comparisons. NaN must not occur.
  * @param items [n] element indices, in their current order (kept for ties)
  * @param value [any] the value of each element (indexed by element)
  */
@@ -51,29 +53,27 @@ export function sortByValueDesc(items: Int32Array, value: Float64Array): Int32Ar
     } else {
       h ^= 0x80000000;
     }
-    // Descending order: invert the ascending key.
     hi[e] = ~h >>> 0;
     lo[e] = ~l >>> 0;
   }
   let cur: Int32Array = items;
   let next: Int32Array = new Int32Array(n);
-  const count = new Int32Array(65537);
-  for (let pass = 0; pass < 4; pass++) {
-    const word = pass < 2 ? lo : hi;
-    const shift = pass % 2 === 0 ? 0 : 16;
+  const count = new Int32Array(2049);
+  // (word, shift, mask): bits 0-10, 11-21, 22-31 of the low word, then of the high word
+  const digits: Array<[Uint32Array, number, number]> = [[lo, 0, 0x7ff], [lo, 11, 0x7ff], [lo, 22, 0x3ff], [hi, 0, 0x7ff], [hi, 11, 0x7ff], [hi, 22, 0x3ff]];
+  for (const [word, shift, mask] of digits) {
     count.fill(0);
-    for (let i = 0; i < n; i++) count[((word[cur[i]] >>> shift) & 0xffff) + 1]++;
-    // A digit that is the same for every element does not reorder anything.
+    for (let i = 0; i < n; i++) count[((word[cur[i]] >>> shift) & mask) + 1]++;
     let single = false;
-    for (let k = 1; k <= 65536; k++) {
+    for (let k = 1; k <= 2048; k++) {
       if (count[k] === n) single = true;
       if (count[k] !== 0) break;
     }
     if (single) continue;
-    for (let k = 0; k < 65536; k++) count[k + 1] += count[k];
+    for (let k = 0; k < 2048; k++) count[k + 1] += count[k];
     for (let i = 0; i < n; i++) {
       const e = cur[i];
-      next[count[(word[e] >>> shift) & 0xffff]++] = e;
+      next[count[(word[e] >>> shift) & mask]++] = e;
     }
     const t = cur === items ? new Int32Array(n) : cur;
     cur = next;
