@@ -25,7 +25,7 @@ export interface Panel {
 }
 
 export interface PlotOptions {
-  /** one panel's size in pixels; default 480 x 360 */
+  /** one panel's size in pixels; default 480 x 390 */
   panelWidth?: number;
   panelHeight?: number;
   /** top of the error axis in %; default: the largest error rounded up to 10 */
@@ -65,8 +65,8 @@ function iterLabel(v: number, unit: number): string {
 /** The SVG of panels side by side sharing one y range. */
 export function errorCurvesSvg(panels: Panel[], opts: PlotOptions = {}): string {
   const W = opts.panelWidth ?? 480;
-  const H = opts.panelHeight ?? 360;
-  const margin = { left: 56, right: 16, top: 32, bottom: 48 };
+  const H = opts.panelHeight ?? 390;
+  const margin = { left: 56, right: 16, top: 32, bottom: 76 };
   const all = panels.flatMap((p) => p.curves.flatMap((c) => c.points));
   const maxErr = Math.max(0.01, ...all.map(([, e]) => e));
   const yMax = opts.yMaxPercent ?? Math.min(100, Math.ceil((maxErr * 100) / 10) * 10);
@@ -102,15 +102,17 @@ export function errorCurvesSvg(panels: Panel[], opts: PlotOptions = {}): string 
         if (c.points.length === 1) parts.push(`<circle cx="${sx(c.points[0][0])}" cy="${sy(c.points[0][1])}" r="${style === 'test' ? 3 : 1.5}" fill="${c.color}"/>`);
       }
     }
-    // legend: one entry per network (bold swatch), plus the thin/bold key
+    // legend below the axis label (training curves start high, so inside the frame it would
+    // cover them): one bold swatch per network, then the thin/bold key
     const labels = [...new Map(panel.curves.map((c) => [c.label, c.color])).entries()];
-    labels.forEach(([label, color], i) => {
-      const ly = oy + 16 + i * 18;
-      parts.push(`<line x1="${ox + pw - 128}" x2="${ox + pw - 104}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2.6"/>`);
-      parts.push(`<text x="${ox + pw - 98}" y="${ly}" font-size="12">${esc(label)}</text>`);
-    });
-    const ky = oy + 16 + labels.length * 18 + 4;
-    parts.push(`<text x="${ox + pw - 128}" y="${ky}" font-size="11" fill="#444">thin: train, bold: test</text>`);
+    const ly = oy + ph + 62;
+    let lx = ox;
+    for (const [label, color] of labels) {
+      parts.push(`<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2.6"/>`);
+      parts.push(`<text x="${lx + 27}" y="${ly}" font-size="12">${esc(label)}</text>`);
+      lx += 40 + 7 * label.length;
+    }
+    parts.push(`<text x="${ox + pw}" y="${ly}" text-anchor="end" font-size="11" fill="#444">thin: train, bold: test</text>`);
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W * panels.length}" height="${H}" viewBox="0 0 ${W * panels.length} ${H}" font-family="DejaVu Sans, Arial, sans-serif"><rect width="100%" height="100%" fill="#fff"/>${parts.join('')}</svg>`;
 }
