@@ -12,12 +12,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.ts';
 import { readFileForUser } from '../io/json.ts';
 import { BatchNorm2d } from '../nn/layers.ts';
-import type { Module, Slot, TorchLayout } from '../nn/module.ts';
-import { transposeArray, type WeightArray, type WeightFile } from './arrays.ts';
+import type { Module, Slot } from '../nn/module.ts';
+import type { WeightArray, WeightFile } from './arrays.ts';
 import { isHdf5, KERAS_BN_EPS, mapKerasResNet, readKerasH5 } from './keras-h5.ts';
+import { torchShape, toTfjsLayout } from './layout.ts';
 import { readSafetensors } from './safetensors.ts';
 import { isLegacyTorch, readTorchCheckpoint } from './torch.ts';
 import { isZip } from './zip.ts';
+
+export { torchShape } from './layout.ts';
 
 export const WEIGHT_FORMATS = ['auto', 'torch', 'safetensors', 'keras'] as const;
 export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
@@ -48,20 +51,6 @@ export function detectFormat(bytes: Uint8Array, file: string): Exclude<WeightFor
     if (n <= BigInt(bytes.length - 8)) return 'safetensors';
   }
   throw new UserError(`${file}: unrecognised weights format: expected a PyTorch checkpoint (zip or legacy), safetensors or Keras HDF5`);
-}
-
-/** PyTorch's shape for a tfjs-layout shape. */
-export function torchShape(shape: readonly number[], layout: TorchLayout): number[] {
-  if (layout === 'conv') return [shape[3], shape[2], shape[0], shape[1]]; // HWIO -> OIHW
-  if (layout === 'linear') return [shape[1], shape[0]]; // [in, out] -> [out, in]
-  return [...shape];
-}
-
-/** Converts a PyTorch-layout array to tfjs layout. */
-function toTfjsLayout(a: WeightArray, layout: TorchLayout): { data: Float32Array; shape: number[] } {
-  if (layout === 'conv') return transposeArray(a.data, a.shape, [2, 3, 1, 0]); // OIHW -> HWIO
-  if (layout === 'linear') return transposeArray(a.data, a.shape, [1, 0]);
-  return a;
 }
 
 /** Normalises file names onto resdet's: strips DataParallel's `module.`. */
