@@ -113,7 +113,8 @@ export function cellScratch(g: number, d = 1024): CellScratch {
 
 /**
  * pycocotools' `evaluateImg` for one (image, category), every area range and IoU threshold.
- * Writes `out[(a*T + t)*stride + outPos[d]]` = TP, FP or IGNORED for each detection d.
+ * Writes `out[(outPos[d]*A + a)*T + t]` = TP, FP or IGNORED for each detection d (layout
+ * [N, A, T]: one detection's outcomes are adjacent, so each cell writes a few cache lines).
  *
  * Reference rules reproduced (cocoeval.py evaluateImg):
  *  - GT is ignored when crowd or its area field is outside [min, max] (both ends inclusive);
@@ -128,9 +129,10 @@ export function cellScratch(g: number, d = 1024): CellScratch {
  *    detection matched to a GT whose id is 0 counts as unmatched (FP, or ignored by area) while
  *    still consuming that GT. Real files never use id 0; the quirk is kept for exactness.
  */
-export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Array, outPos: Int32Array, stride: number, scratch: CellScratch): void {
+export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Array, outPos: Int32Array, scratch: CellScratch): void {
   const { D, G, ious, gtArea, gtCrowd, gtIdZero, dtArea } = cell;
   const T = params.iouThrs.length;
+  const A = params.areaRng.length;
   const { gtIgnore, gtOrder, gtMatched, dtMaxIou } = scratch;
   // A detection whose best IoU with any GT is below a threshold cannot match at it (every
   // candidate fails `iou >= thr`): most detections skip the GT scan entirely.
@@ -146,7 +148,7 @@ export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Arr
       // No GT: every detection is unmatched at every threshold.
       for (let d = 0; d < D; d++) {
         const st = dtArea[d] < lo || dtArea[d] > hi ? IGNORED : FP;
-        for (let t = 0; t < T; t++) out[(a * T + t) * stride + outPos[d]] = st;
+        for (let t = 0; t < T; t++) out[(outPos[d] * A + a) * T + t] = st;
       }
       continue;
     }
@@ -158,11 +160,10 @@ export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Arr
     for (let g = 0; g < G; g++) if (gtIgnore[g]) gtOrder[n++] = g;
     for (let t = 0; t < T; t++) {
       const thr = Math.min(params.iouThrs[t], 1 - 1e-10);
-      const base = (a * T + t) * stride;
       gtMatched.fill(0, 0, G);
       for (let d = 0; d < D; d++) {
         if (dtMaxIou[d] < thr) {
-          out[base + outPos[d]] = dtArea[d] < lo || dtArea[d] > hi ? IGNORED : FP;
+          out[(outPos[d] * A + a) * T + t] = dtArea[d] < lo || dtArea[d] > hi ? IGNORED : FP;
           continue;
         }
         let best = thr;
@@ -186,7 +187,7 @@ export function matchCell(cell: CellInput, params: CocoEvalParams, out: Uint8Arr
           const idZero = gtIdZero[m] === 1;
           state = gtIgnore[m] || (idZero && areaOut) ? IGNORED : idZero ? FP : TP;
         }
-        out[base + outPos[d]] = state;
+        out[(outPos[d] * A + a) * T + t] = state;
       }
     }
   }
@@ -238,7 +239,7 @@ export interface CocoMatches {
    * descending score, then ascending image id, then file order.
    */
   rank: Int32Array;
-  /** [A*T*N] outcome (FP / TP / IGNORED) of the detection at each position, for ranks < maxDets[-1] */
+  /** [N*A*T] outcome (FP / TP / IGNORED) of the detection at each position (layout [N, A, T]), for ranks < maxDets[-1] */
   state: Uint8Array;
   /** [K*A] non-ignored GT count (pycocotools `npig`) */
   npig: Int32Array;
@@ -338,7 +339,7 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
     if (D * G > ious.length) ious = new Float64Array(2 * D * G);
     if (G > scratch.gtOrder.length || D > scratch.dtMaxIou.length) scratch = cellScratch(Math.max(2 * G, scratch.gtOrder.length), Math.max(2 * D, scratch.dtMaxIou.length));
     boxIouXywh(dets.xywh, cellD.rows, D, gXywh, cellG.rows, cellG.crowd, G, ious);
-    matchCell({ D, G, ious, gtArea: cellG.area, gtCrowd: cellG.crowd, gtIdZero: cellG.idZero, dtArea: cellD.area }, params, state, cellD.pos, N, scratch);
+    matchCell({ D, G, ious, gtArea: cellG.area, gtCrowd: cellG.crowd, gtIdZero: cellG.idZero, dtArea: cellD.area }, params, state, cellD.pos, scratch);
   }
   return { catIds, imgIds, N, catStart, rank, state, npig };
 }
@@ -414,12 +415,13 @@ export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAc
         const np = npig[k * A + a];
         if (np === 0) continue;
         for (let t = 0; t < T; t++) {
-          const base = (a * T + t) * N;
+          const at = a * T + t;
+          const AT = A * T;
           // Precision only rises at a TP (an FP lowers it, an ignored detection keeps it), so
           // the envelope and the recall lookups need pr/rc at the TPs alone, plus pr[0].
           let tp = 0, fp = 0;
           for (let i = 0; i < nd; i++) {
-            const s = state[base + sel[i]];
+            const s = state[sel[i] * AT + at];
             if (s === TP) {
               tp++;
               tpRc[tp - 1] = tp / np;
@@ -428,7 +430,7 @@ export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAc
               fp++;
             }
           }
-          const pr0 = nd > 0 && state[base + sel[0]] === TP ? env[0] : 0;
+          const pr0 = nd > 0 && state[sel[0] * AT + at] === TP ? env[0] : 0;
           const rc0 = pr0 > 0 ? tpRc[0] : 0;
           recall[((t * K + k) * A + a) * M + m] = nd ? tp / np : 0;
           for (let j = tp - 2; j >= 0; j--) if (env[j + 1] > env[j]) env[j] = env[j + 1];

@@ -37,7 +37,7 @@ function outcomes(m: CocoMatches, dets: CocoDetections, a: number, T = 10): numb
   const order = Array.from({ length: dets.count }, (_, i) => i)
     .sort((x, y) => dets.categoryId[x] - dets.categoryId[y] || dets.score[y] - dets.score[x] || dets.imageId[x] - dets.imageId[y] || x - y);
   const out: number[][] = new Array(dets.count);
-  order.forEach((e, p) => (out[e] = Array.from({ length: T }, (_, t) => m.state[(a * T + t) * m.N + p])));
+  order.forEach((e, p) => (out[e] = Array.from({ length: T }, (_, t) => m.state[(p * 4 + a) * T + t])));
   return out;
 }
 
@@ -186,11 +186,12 @@ describe('eval/coco', () => {
     const p = cocoEvalParams();
     const scratch = cellScratch(4);
     const a = new Uint8Array(40 * 2), b = new Uint8Array(40 * 2);
-    matchCell(cell, p, a, Int32Array.of(0, 1), 2, scratch);
-    matchCell(cell, p, b, Int32Array.of(0, 1), 2, scratch);
+    matchCell(cell, p, a, Int32Array.of(0, 1), scratch);
+    matchCell(cell, p, b, Int32Array.of(0, 1), scratch);
     assert.deepEqual(a, b);
-    // t = 0.5 (all area): first detection TP, the second finds the GT taken: FP. t = 0.85: 0.8 < 0.85, both FP.
-    assert.deepEqual([a[0], a[1], a[14], a[15]], [TP, FP, FP, FP]);
+    // layout [N, A, T]: detection d, area 0, threshold t at d * 40 + t.
+    // t = 0.5: the first detection is TP, the second finds the GT taken: FP. t = 0.85 (index 7): 0.8 < 0.85, both FP.
+    assert.deepEqual([a[0], a[40], a[7], a[47]], [TP, FP, FP, FP]);
   });
 
   it('accumulate equals a line-by-line port of pycocotools accumulate on random outcomes', () => {
@@ -214,7 +215,7 @@ describe('eval/coco', () => {
       const np = npig[k * A + a];
       const wantRecall = np === 0 ? -1 : (() => {
         let tp = 0;
-        for (const q of sel) if (state[(a * T + t) * N + q] === TP) tp++;
+        for (const q of sel) if (state[(q * A + a) * T + t] === TP) tp++;
         return sel.length ? tp / np : 0;
       })();
       const q = new Array(R).fill(np === 0 ? -1 : 0);
@@ -222,7 +223,7 @@ describe('eval/coco', () => {
         let tp = 0, fp = 0;
         const rc: number[] = [], pr: number[] = [];
         for (const s of sel) {
-          const st = state[(a * T + t) * N + s];
+          const st = state[(s * A + a) * T + t];
           if (st === TP) tp++;
           if (st === FP) fp++;
           rc.push(tp / np);
