@@ -381,7 +381,7 @@ const EPS = 2.220446049250313e-16;
 export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAccumulated {
   const T = params.iouThrs.length, R = params.recThrs.length, K = matches.catIds.length;
   const A = params.areaRng.length, M = params.maxDets.length;
-  const { N, catStart, rank, state, npig } = matches;
+  const { catStart, rank, state, npig } = matches;
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   let maxNk = 0;
