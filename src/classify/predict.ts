@@ -32,6 +32,8 @@ export interface Classifier {
   /** shorter side before the centre crop (256 for ImageNet; CIFAR nets: the input size) */
   resizeTo: number;
   preprocess: PreprocessName;
+  /** classifier outputs */
+  numClasses: number;
   /** class names by index when known (CIFAR-10), else null */
   classes: string[] | null;
   report: ImportReport;
@@ -69,6 +71,7 @@ export async function loadClassifier(name: string, opts: ClassifierOptions): Pro
       inputSize: cifar ? 32 : 224,
       resizeTo: cifar ? 32 : 256,
       preprocess,
+      numClasses,
       classes: cifar && numClasses === 10 ? CIFAR10_CLASSES : null,
       report,
     };

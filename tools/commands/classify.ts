@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.ts';
+import { inputError } from '../../src/errors.ts';
+import { readFileForUser } from '../../src/io/json.ts';
 import { loadClassifier, prepareInputs, topK, type Ranked } from '../../src/classify/predict.ts';
 import { classifierOptions, type ClassifierFlags } from './eval-classifier.ts';
 
@@ -15,17 +17,27 @@ export interface ClassifyJson {
   results: Array<{ file: string; logits: number[]; top5: Ranked[] }>;
 }
 
+/** Reads one class name per line; the count must match the classifier's outputs. */
+function readClassNames(file: string, expected: number): string[] {
+  const names = readFileForUser(file).toString('utf8').split(/\r?\n/).map((l) => l.trim());
+  while (names.length && names[names.length - 1] === '') names.pop();
+  if (names.length !== expected) throw inputError(file, '', `expected ${expected} class names (one per line), got ${names.length}`);
+  return names;
+}
+
 export function registerClassify(program: Command): void {
   const cmd = program
     .command('classify')
     .description('print the top-5 classes of each image under a backbone with imported pretrained weights')
     .argument('<images...>', 'image files (an image already at the input size, 224 or 32 for CIFAR nets, is not resized)');
   classifierOptions(cmd)
+    .option('--classes <file>', 'class names, one per line in index order (e.g. the 1000 ImageNet names)')
     .option('--json', 'print {"results": [{"file", "logits", "top5"}]}')
-    .action(async (images: string[], f: ClassifierFlags & { json?: boolean }) => {
+    .action(async (images: string[], f: ClassifierFlags & { json?: boolean; classes?: string }) => {
       await initBackend();
       const c = await loadClassifier(f.model, f);
       try {
+        if (f.classes) c.classes = readClassNames(f.classes, c.numClasses);
         const json: ClassifyJson = { results: [] };
         const records = images.map((file) => ({ id: file, image: { kind: 'file' as const, path: path.resolve(file) }, label: -1 }));
         // Decode the next image while the current one runs.
