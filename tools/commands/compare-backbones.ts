@@ -10,7 +10,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { UserError } from '../../src/errors.ts';
 import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
-import { formatDuration, progressLine } from '../detection/progress.ts';
+import { formatDuration } from '../../src/train/progress.ts';
 import { RECIPES, RECIPE_NAMES, type RecipeName } from '../detection/recipes.ts';
 import { trainDetector } from '../detection/train.ts';
 import { parseIntFlag } from './make-shapes.ts';
@@ -79,14 +79,12 @@ export function registerCompareBackbones(program: Command): void {
       const rows: ComparisonRow[] = [];
       for (const backbone of backbones) {
         process.stderr.write(`== ${backbone}: training\n`);
-        const progress = progressLine();
         const t = await trainDetector({
           data: f.data, format, preset, backbone, out: path.join(f.out, backbone), split: f.trainSplit,
           iterations: int(f.iterations, '--iterations'), minutes: f.minutes === undefined ? undefined : parsePositive(f.minutes, '--minutes'),
           seed: parseIntFlag(f.seed, '--seed'), minSize: int(f.minSize, '--min-size'), maxSize: int(f.maxSize, '--max-size'),
-          onStep: progress.onStep,
+          label: backbone,
         });
-        progress.done();
         process.stderr.write(`== ${backbone}: evaluating on ${testSplit}\n`);
         const { model, spec } = loadDetector(t.checkpoint);
         try {

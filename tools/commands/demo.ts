@@ -13,7 +13,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { drawDetections } from '../detection/draw.ts';
 import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
-import { formatDuration, progressLine } from '../detection/progress.ts';
+import { formatDuration } from '../../src/train/progress.ts';
 import { trainDetector } from '../detection/train.ts';
 import { formatMetrics } from './evaluate.ts';
 import { parseIntFlag } from './make-shapes.ts';
@@ -27,7 +27,7 @@ export const DEMO_DEFAULTS = {
   height: 96,
   classes: ['circle', 'square', 'triangle'] as ShapeClass[],
   /** constant rate: the run is bounded by time, not by a known number of steps */
-  lr: 0.01,
+  lr: 0.02,
   /** test images drawn */
   drawn: 6,
 };
@@ -69,12 +69,10 @@ export function registerDemo(program: Command): void {
       say(`1/4 data: ${shapes.train} train + ${shapes.val} test images (${shapes.objects} objects: ${shapes.classes.join(', ')}) in ${formatDuration((Date.now() - t0) / 1000)}`);
 
       say(`2/4 training Faster R-CNN ResNet-18 for ${minutes} min (recipe 'shapes': shorter side 96, anchors 16/32/64, from scratch)`);
-      const progress = progressLine(process.stderr, 20);
       const trained = await trainDetector({
         data, format: 'voc', preset: 'shapes', out: path.join(out, 'model'), seed, minutes, iterations: 1_000_000, lr: DEMO_DEFAULTS.lr, steps: [],
-        checkpointEvery: 200, onStep: progress.onStep,
+        checkpointEvery: 10,
       });
-      progress.done();
       say(`    ${trained.step} steps in ${formatDuration(trained.seconds)} (${trained.imagesPerSecond.toFixed(2)} images/s)`);
 
       say('3/4 evaluating on the held-out test images');

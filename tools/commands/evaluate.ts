@@ -9,7 +9,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { metricsJson, type DetectionMetrics } from '../detection/evaluation.ts';
 import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
-import { formatDuration } from '../detection/progress.ts';
+import { formatDuration } from '../../src/train/progress.ts';
 import { parseFormat } from './train-detector.ts';
 
 /** The human-readable report: per-class VOC APs, both VOC means, the COCO summary lines. */

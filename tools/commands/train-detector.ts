@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { initBackend } from '../../src/backend/index.ts';
 import { UserError } from '../../src/errors.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
-import { progressLine, formatDuration } from '../detection/progress.ts';
+import { formatDuration } from '../../src/train/progress.ts';
 import { RECIPE_NAMES, type RecipeName } from '../detection/recipes.ts';
 import { trainDetector } from '../detection/train.ts';
 import { parseIntFlag } from './make-shapes.ts';
@@ -28,7 +28,7 @@ export function parsePositive(v: string, flag: string): number {
 interface Flags {
   backbone?: string; data: string; format: string; preset?: string; weights?: string; out: string;
   iterations?: string; minutes?: string; resume?: boolean; seed?: string; minSize?: string; maxSize?: string;
-  split?: string; batchSize?: string; lr?: string; steps?: string; norm?: string; classes?: string; checkpointEvery?: string;
+  split?: string; batchSize?: string; lr?: string; steps?: string; norm?: string; classes?: string; checkpointEvery?: string; quiet?: boolean;
 }
 
 export function registerTrainDetector(program: Command): void {
@@ -40,7 +40,7 @@ export function registerTrainDetector(program: Command): void {
     .option('--backbone <name>', 'resnet18|resnet34|resnet50|resnet101|resnet152|vgg16 (default: the preset\'s)')
     .option('--preset <name>', `training recipe: ${RECIPE_NAMES.join(', ')} (default: voc for --format voc, coco for coco)`)
     .option('--weights <file>', 'start from pretrained backbone weights (PyTorch .pth, safetensors, Keras .h5)')
-    .option('--out <dir>', 'folder for checkpoint.safetensors and log.jsonl', 'runs/detector')
+    .option('--out <dir>', 'folder for checkpoint.safetensors, log.jsonl and losses.png', 'runs/detector')
     .option('--iterations <n>', 'total updates (default: the preset\'s)')
     .option('--minutes <m>', 'stop after this much wall time (a checkpoint is written; --resume continues)')
     .option('--resume', 'continue from <out>/checkpoint.safetensors with its settings')
@@ -54,10 +54,10 @@ export function registerTrainDetector(program: Command): void {
     .option('--norm <name>', 'input normalisation of the weights: torchvision or caffe (preset: torchvision)')
     .option('--classes <list>', 'class names, comma-separated (VOC-format data; default from the data)')
     .option('--checkpoint-every <n>', 'write a checkpoint every n updates', '500')
+    .option('--quiet', 'no progress bar')
     .action(async (f: Flags) => {
       const int = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseIntFlag(v, flag, 1));
       const info = await initBackend();
-      const progress = progressLine();
       const result = await trainDetector({
         data: f.data,
         format: parseFormat(f.format),
@@ -78,15 +78,15 @@ export function registerTrainDetector(program: Command): void {
         norm: f.norm as PixelNormName | undefined,
         classes: f.classes?.split(',').filter(Boolean),
         checkpointEvery: parseIntFlag(f.checkpointEvery ?? '500', '--checkpoint-every'),
-        onStep: progress.onStep,
+        progress: !f.quiet,
         onInfo: (line) => process.stderr.write(`${line}\n`),
       });
-      progress.done();
       const c = result.config;
       process.stdout.write([
         `trained ${c.backbone} Faster R-CNN on ${result.set.description}, ${c.classes.length} classes, backend ${info.chosen}`,
         `steps: ${result.step} of ${c.train.iterations} (${result.stepsThisRun} this run, ${formatDuration(result.seconds)}, ${result.imagesPerSecond.toFixed(2)} images/s)`,
         `log: ${result.logFile}`,
+        `losses: ${result.plotFile}`,
         `checkpoint: ${result.checkpoint}`,
         '',
       ].join('\n'));

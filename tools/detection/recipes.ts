@@ -14,7 +14,9 @@
  *   with a shorter side of 96 px, anchors 16/32/64 for objects of 14-45 px, 64 sampled anchors
  *   and 16 sampled RoIs per image, and RoI pooling to 4x4 before the conv5 head (the paper pools
  *   14x14; the per-region conv5 is the dominant cost of a training step on the CPU, 4x4 cuts it
- *   about 12x). Measured in the README's demo section.
+ *   about 12x). Batches of 8: on wasm a training step's cost is mostly per-call overhead of the
+ *   convolution gradients, so 8 images cost about 2.5x one image (measured: 31.5 s vs 12.8 s on
+ *   the shared 2-core machine). Measured in the README's demo section.
  */
 import type { FasterRCNNOverrides } from '../../detectors/index.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
@@ -57,7 +59,7 @@ export const RECIPES = {
     minSize: 600, maxSize: 1000, flip: true, norm: 'torchvision', ...SPLITS, detector: {},
   },
   shapes: {
-    backbone: 'resnet18', batchSize: 1, lr: 0.01, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
+    backbone: 'resnet18', batchSize: 8, lr: 0.02, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
     minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
     trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
     pooledSize: 4,

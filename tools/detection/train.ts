@@ -12,8 +12,11 @@ import type { FasterRCNN } from '../../detectors/index.ts';
 import { UserError } from '../../src/errors.ts';
 import { stepLr } from '../../src/train/schedule.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
+import { TrainingProgress } from '../../src/train/progress.ts';
 import { Trainer, type LogRow, type StepInfo, type TrainTask } from '../../src/train/trainer.ts';
 import { importWeights } from '../../src/weights/import.ts';
+import { writeLossPlot } from './loss-plot.ts';
 import { buildDetector, DETECTOR_CHECKPOINT_KIND, detectorSpecOf, type DetectorSpec } from './model.ts';
 import { RECIPES, type Recipe, type RecipeName } from './recipes.ts';
 
@@ -62,7 +65,11 @@ export interface TrainDetectorOptions {
   checkpointEvery?: number;
   /** log row every this many steps; default 20 */
   logEvery?: number;
-  onStep?(info: StepInfo, iterations: number): void;
+  /** show the progress bar (stderr; plain lines per log row without a terminal); default true */
+  progress?: boolean;
+  /** label in front of the progress bar, e.g. the backbone */
+  label?: string;
+  onStep?(info: StepInfo): void;
   onLog?(row: LogRow): void;
   /** free-form messages (what was loaded, resumed, ...) */
   onInfo?(line: string): void;
@@ -79,6 +86,8 @@ export interface TrainDetectorResult {
   config: DetectorRunConfig;
   set: DetectionSet;
   logFile: string;
+  /** the loss curves, `<out>/losses.png` */
+  plotFile: string;
 }
 
 /** The trainer task: sum of the four losses; the parts are logged. */
@@ -169,6 +178,13 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
       mapper: { minSize: config.input.minSize, maxSize: config.input.maxSize, norm: PIXEL_NORMS[config.input.norm], degenerate: 'drop' },
     });
     const logFile = path.join(out, 'log.jsonl');
+    const startStep = resumeFrom?.step ?? 0;
+    // A resumed run drops rows logged after its checkpoint by the run that was stopped.
+    const log = new MetricsLog(logFile, resumeFrom ? startStep : undefined);
+    const progress = new TrainingProgress({
+      total: t.iterations, start: startStep, quiet: o.progress === false, label: o.label,
+      timeLimitMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
+    });
     const trainer = new Trainer<DetectionBatch>({
       model,
       task: detectionTask(model),
@@ -180,9 +196,13 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
       logEvery: o.logEvery ?? 20,
       checkpoint: { path: ckptFile, every: o.checkpointEvery ?? 500, config },
       rngs: { detector: model.rng },
-      onStep: (info) => o.onStep?.(info, t.iterations),
+      onStep: (info) => {
+        progress.step(info);
+        o.onStep?.(info);
+      },
       onLog: (row) => {
-        fs.appendFileSync(logFile, `${JSON.stringify(row)}\n`);
+        log.write(row);
+        progress.log(row);
         o.onLog?.(row);
       },
     });
@@ -190,22 +210,26 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
       if (resumeFrom) {
         trainer.restore(resumeFrom);
         o.onInfo?.(`resumed from ${ckptFile} at step ${trainer.step}`);
-      } else if (fs.existsSync(logFile)) {
-        fs.rmSync(logFile); // a fresh run starts a fresh log
       }
     } finally {
       if (resumeFrom) disposeCheckpoint(resumeFrom);
     }
-    const startStep = trainer.step;
     const t0 = Date.now();
     let step = trainer.step;
-    if (step < t.iterations) step = await trainer.run();
-    else o.onInfo?.(`already at step ${step} of ${t.iterations}: nothing to do`);
-    if (!fs.existsSync(ckptFile) || step === startStep) trainer.saveCheckpoint(ckptFile);
+    try {
+      if (step < t.iterations) step = await trainer.run();
+      else o.onInfo?.(`already at step ${step} of ${t.iterations}: nothing to do`);
+      if (!fs.existsSync(ckptFile) || step === startStep) trainer.saveCheckpoint(ckptFile);
+    } finally {
+      progress.stop();
+      log.close();
+      trainer.dispose();
+    }
     const seconds = (Date.now() - t0) / 1000;
-    trainer.dispose();
+    const plotFile = path.join(out, 'losses.png');
+    await writeLossPlot(readMetricsLog(logFile), `Faster R-CNN ${config.backbone}: training losses`, plotFile);
     const images = (step - startStep) * t.batchSize;
-    return { checkpoint: ckptFile, step, stepsThisRun: step - startStep, seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0, config, set, logFile };
+    return { checkpoint: ckptFile, step, stepsThisRun: step - startStep, seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0, config, set, logFile, plotFile };
   } finally {
     model.dispose();
   }

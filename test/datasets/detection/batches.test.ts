@@ -23,7 +23,7 @@ describe('datasets/detection batches', function () {
     assert.deepEqual(again.batch(4), plan.epoch(1)[1]);
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => again.batch(s)), [0, 1, 2, 3, 4, 5, 6, 7].map((s) => plan.batch(s)));
     assert.notDeepEqual(plan.epoch(0), plan.epoch(1));
-    assert.throws(() => new GroupedBatchPlan(sizes, { batchSize: 5, seed: 0 }), /no orientation group has that many images \(4 landscape, 2 portrait\)/);
+    assert.throws(() => new GroupedBatchPlan(sizes, { batchSize: 5, seed: 0 }), /--batch-size 5: expected at most the images of one orientation \(batches are grouped by orientation\), got 4 landscape and 2 portrait images/);
   });
 
   it('packs images of different sizes with zero padding at the bottom and right', () => {

@@ -15,7 +15,7 @@ import { runCli } from '../../helpers/cli.ts';
 describe('tools: train-detector / detect / evaluate (tiny shapes set)', function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-det-cli-'));
   const data = path.join(tmp, 'shapes');
-  const tiny = ['--min-size', '32', '--max-size', '48'];
+  const tiny = ['--min-size', '32', '--max-size', '48', '--batch-size', '2'];
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('make-shapes writes the set and says where', function () {
@@ -86,7 +86,7 @@ describe('tools: train-detector / detect / evaluate (tiny shapes set)', function
 
   it('resume continues from the checkpoint step and matches an uninterrupted run exactly', async function () {
     await initBackend();
-    const opts = { data, format: 'voc' as const, preset: 'shapes' as const, minSize: 32, maxSize: 48, checkpointEvery: 1 };
+    const opts = { data, format: 'voc' as const, preset: 'shapes' as const, minSize: 32, maxSize: 48, batchSize: 2, checkpointEvery: 1, progress: false };
     const straight = await trainDetector({ ...opts, out: path.join(tmp, 'straight'), iterations: 2 });
     const first = await trainDetector({ ...opts, out: path.join(tmp, 'split'), iterations: 1 });
     const resumed = await trainDetector({ ...opts, out: path.join(tmp, 'split'), iterations: 2, resume: true });

@@ -91,7 +91,7 @@ describe('tools/detection evaluation', function () {
       { backbone: 'resnet101', trainData: 'VOC 07+12', testData: 'VOC 07 test', map50: 0.764, map: 0.45, steps: 10, trainSeconds: 3700, trainImagesPerSecond: 0.5, testImagesPerSecond: 1, checkpoint: 'b' },
     ], 'voc');
     assert.equal(lines[0], 'model                   training data  test data    mAP@.5 (VOC07)  mAP@[.5,.95]  steps  train time  train img/s  test img/s');
-    assert.equal(lines[2], 'Faster R-CNN vgg16      VOC 07+12      VOC 07 test  73.2            40.0          10     1m05s       1.50         3.00');
-    assert.equal(lines[3], 'Faster R-CNN resnet101  VOC 07+12      VOC 07 test  76.4            45.0          10     1h01m       0.50         1.00');
+    assert.equal(lines[2], 'Faster R-CNN vgg16      VOC 07+12      VOC 07 test  73.2            40.0          10     1:05        1.50         3.00');
+    assert.equal(lines[3], 'Faster R-CNN resnet101  VOC 07+12      VOC 07 test  76.4            45.0          10     1:01:40     0.50         1.00');
   });
 });
