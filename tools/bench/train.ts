@@ -4,11 +4,18 @@
  * 224x224 (batch 4 by default: wasm memory is capped at 4 GB), and ResNet-50 inference (eval
  * mode, batch 1 and 8). Prints one JSON object.
  *
- * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCH (default 4),
- * BENCH_CASES (comma list of r20train, r50train, r50infer; default all), RESDET_BACKEND.
+ * Each case runs in its own child process: a wasm abort (out of memory) ends only that case,
+ * which is then reported with its error, and the ResNet-50 training batch is the largest of
+ * BENCH_R50_BATCHES (tried in the order given) that runs.
+ *
+ * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCHES (default "4"),
+ * BENCH_CASES (comma list of r20train, r50train, r50infer1, r50infer8; default all),
+ * RESDET_BACKEND.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../../backbones/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { Rng } from '../../src/random.ts';
@@ -17,8 +24,8 @@ import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
-const r50Batch = Number(process.env.BENCH_R50_BATCH ?? 4);
-const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer').split(',');
+const r50Batches = (process.env.BENCH_R50_BATCHES ?? '4').split(',').map(Number);
+const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer1,r50infer8').split(',');
 
 function randomBatch(n: number, side: number, classes: number, seed: number): ClassificationBatch {
   const rng = new Rng(seed);
@@ -55,16 +62,42 @@ function benchInfer(model: string, batch: number): Record<string, number | strin
   return { model, batch, ms_per_batch: Math.round(ms), ms_per_image: Math.round(ms / batch), images_per_s: Number(((1000 * batch) / ms).toFixed(2)) };
 }
 
-const info = await initBackend();
-const result: Record<string, unknown> = { backend: info.chosen, threads: info.threads, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m: os.loadavg()[0], steps };
-if (cases.includes('r20train')) result.resnet20_train = benchTrain('resnet20', 128, 32, 10);
-if (cases.includes('r50train')) {
-  try {
-    result.resnet50_train = benchTrain('resnet50', r50Batch, 224, 1000);
-  } catch (err) {
-    result.resnet50_train = { batch: r50Batch, error: (err as Error).message.split('\n')[0] };
-  }
+/** Runs one case in this process (the child side). */
+async function runCase(name: string, batch: number): Promise<Record<string, unknown>> {
+  const info = await initBackend();
+  const r = name === 'r20train' ? benchTrain('resnet20', 128, 32, 10) : name === 'r50train' ? benchTrain('resnet50', batch, 224, 1000) : benchInfer('resnet50', batch);
+  return { ...r, backend: info.chosen };
 }
-if (cases.includes('r50infer')) result.resnet50_infer = [1, 8].map((b) => benchInfer('resnet50', b));
-result.loadavg_1m_end = os.loadavg()[0];
-process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+
+/** Runs one case in a child process; returns its JSON or the error that ended it. */
+function child(name: string, batch: number): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BENCH_CHILD: `${name}:${batch}` },
+    encoding: 'utf8',
+  });
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as Record<string, unknown>;
+  const why = (r.stderr.trim().split('\n').filter((l) => !l.includes('npm warn')).at(-1) ?? `exit ${r.status ?? r.signal}`).slice(0, 200);
+  return { case: name, batch, error: why };
+}
+
+if (process.env.BENCH_CHILD) {
+  const [name, batch] = process.env.BENCH_CHILD.split(':');
+  process.stdout.write(`${JSON.stringify(await runCase(name, Number(batch)))}\n`);
+} else {
+  const result: Record<string, unknown> = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m_start: os.loadavg()[0], steps };
+  if (cases.includes('r20train')) result.resnet20_train = child('r20train', 128);
+  if (cases.includes('r50train')) {
+    const tries = [];
+    for (const b of r50Batches) {
+      const r = child('r50train', b);
+      tries.push(r);
+      if (!r.error) break;
+    }
+    result.resnet50_train = tries.find((t) => !t.error) ?? tries;
+  }
+  if (cases.includes('r50infer1')) result.resnet50_infer_b1 = child('r50infer', 1);
+  if (cases.includes('r50infer8')) result.resnet50_infer_b8 = child('r50infer', 8);
+  result.loadavg_1m_end = os.loadavg()[0];
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
