@@ -32,7 +32,7 @@ export function cocoJsonReport(r: CocoEvalResult): { stats: number[]; perCategor
 export function evalCoco(opts: EvalCocoOptions): CocoEvalResult {
   const t0 = performance.now();
   const gt = loadCocoInstances(opts.gt);
-  const dets = loadCocoResults(opts.dets, gt);
+  const dets = loadCocoResults(opts.dets); // ids are checked against gt in evaluateCoco
   const t1 = performance.now();
   const result = evaluateCoco(gt, dets, {}, opts.dets);
   const t2 = performance.now();
