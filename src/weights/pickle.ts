@@ -161,7 +161,7 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions, start = 0): { v
   const findGlobal = (module: string, name: string): unknown => {
     const key = `${module}.${name}`;
     if (!Object.hasOwn(ALLOWED_GLOBALS, key)) {
-      throw new UserError(`${opts.file}: refusing pickle global '${key}': a weights file may only reference tensor rebuild helpers, torch storages, OrderedDict and torch.Size (nothing was executed)`);
+      throw new UserError(`${opts.file}: refusing pickle global '${key}': a weights file may only reference tensor rebuild helpers, torch storages, OrderedDict and torch.Size (nothing was executed; a whole pickled model must be re-saved as its state_dict())`);
     }
     const target = ALLOWED_GLOBALS[key];
     // Storage classes are only ever data inside persistent ids; callables are wrapped with their name.

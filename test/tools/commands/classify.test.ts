@@ -1,12 +1,30 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Command } from 'commander';
 import { REPO_ROOT, runCli, SHARED_DATA } from '../../helpers/cli.ts';
 import { requireShared } from '../../helpers/shared.ts';
+import { registerEvalClassifier } from '../../../tools/commands/eval-classifier.ts';
 
 const WEIGHTS = path.join(SHARED_DATA, 'cifar10-resnet');
 const TEST = path.join(SHARED_DATA, 'cifar10/test');
 const R20 = path.join(WEIGHTS, 'resnet20-12fca82f.th');
+
+/** Runs `fn`, returning what it wrote to stdout (and keeping it off the test report). */
+async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
+  const write = process.stdout.write.bind(process.stdout);
+  let text = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    text += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return text;
+}
 
 describe('resdet classify / eval-classifier', function () {
   before(function () {
@@ -30,15 +48,17 @@ describe('resdet classify / eval-classifier', function () {
     assert.deepEqual(json.results[0].top5.slice(0, 3).map((t) => t.class), ['airplane', 'ship', 'truck']);
   });
 
-  it('eval-classifier --limit 10 --json: the first image of each class, PyTorch top-1', () => {
+  it('eval-classifier --limit 10 --json: the first image of each class, PyTorch top-1', async () => {
     const subset = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'test/fixtures/weights/cifar-subset-reference.json'), 'utf8')) as { files: string[]; labels: number[]; resnet20: { predictions: number[] } };
     // --limit 10 evaluates records floor(i * 10000 / 10) = <class i>/0000.jpg, all in the reference subset.
     const firsts = subset.files.map((f, i) => i).filter((i) => subset.files[i].endsWith('/0000.jpg'));
     assert.equal(firsts.length, 10);
     const torchTop1 = firsts.filter((i) => subset.resnet20.predictions[i] === subset.labels[i]).length / 10;
-    const r = runCli(['eval-classifier', '--model', 'resnet20', '--weights', R20, '--data', TEST, '--limit', '10', '--json']);
-    assert.equal(r.status, 0, r.stderr);
-    const json = JSON.parse(r.stdout) as { top1: number; top5: number; images: number };
+    // In-process (a second child process would cost its start-up again): the same action commander runs.
+    const program = new Command().exitOverride();
+    registerEvalClassifier(program);
+    const stdout = await captureStdout(() => program.parseAsync(['node', 'resdet', 'eval-classifier', '--model', 'resnet20', '--weights', R20, '--data', TEST, '--limit', '10', '--json']));
+    const json = JSON.parse(stdout) as { top1: number; top5: number; images: number };
     assert.equal(json.images, 10);
     assert.equal(json.top1, torchTop1);
     assert.ok(json.top5 >= json.top1 && json.top5 <= 1);
