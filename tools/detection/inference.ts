@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { decodeResized, mapRecord, packImages, transformBoxes, type DetectionRecord, type MappedImage, type MapperOptions } from '../../datasets/detection/index.ts';
 import type { FasterRCNN } from '../../detectors/index.ts';
+import { clipBoxes } from '../../src/boxes/index.ts';
 import { inputError } from '../../src/errors.ts';
 
 /** The detections of one image in original-image pixels. */
@@ -33,15 +34,7 @@ export interface InferenceOptions {
 
 /** Maps the input-pixel detections of one mapped image back to its original pixels. */
 export function toOriginal(m: Pick<MappedImage, 'scaleX' | 'scaleY'> & { record: Pick<DetectionRecord, 'width' | 'height'> }, boxes: Float32Array): Float32Array {
-  const out = transformBoxes(boxes, 1 / m.scaleX, 1 / m.scaleY);
-  const { width, height } = m.record;
-  for (let i = 0; i < out.length; i += 4) {
-    out[i] = Math.min(Math.max(out[i], 0), width);
-    out[i + 1] = Math.min(Math.max(out[i + 1], 0), height);
-    out[i + 2] = Math.min(Math.max(out[i + 2], 0), width);
-    out[i + 3] = Math.min(Math.max(out[i + 3], 0), height);
-  }
-  return out;
+  return clipBoxes(transformBoxes(boxes, 1 / m.scaleX, 1 / m.scaleY), m.record.height, m.record.width);
 }
 
 /** Runs the detector on one mapped image (batch of one: no padding between images). */

@@ -21,19 +21,13 @@ import { buildDetector, DETECTOR_CHECKPOINT_KIND, detectorSpecOf, type DetectorS
 import { RECIPES, type Recipe, type RecipeName } from './recipes.ts';
 
 /** The training settings stored in the checkpoint beside the spec (resume reuses them). */
-export interface TrainSettings {
+export interface TrainSettings extends Pick<Recipe, 'batchSize' | 'lr' | 'steps' | 'iterations' | 'momentum' | 'weightDecay' | 'flip'> {
   preset: RecipeName;
   data: string;
   format: 'voc' | 'coco';
   split: string;
-  batchSize: number;
-  lr: number;
-  steps: number[];
-  iterations: number;
-  momentum: number;
-  weightDecay: number;
-  flip: boolean;
   seed: number;
+  /** pretrained backbone weights the run started from */
   weights?: string;
 }
 
