@@ -16,6 +16,7 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum.ts';
 import { batchMatMulConfig } from './batch-mat-mul.ts';
 import { sliceConfig } from './slice.ts';
 import { tileConfig } from './tile.ts';
+import { meanConfig, sumConfig } from './reduce-leading.ts';
 
 /** Every kernel resdet registers for 'wasm'. */
 export const WASM_KERNELS: readonly tf.KernelConfig[] = [
@@ -25,6 +26,8 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
   sliceConfig,
   tileConfig,
+  sumConfig,
+  meanConfig,
 ];
 
 /** Options of `registerWasmKernels`. */
