@@ -9,6 +9,7 @@ import { orderedBatches } from '../../datasets/classification/batches.ts';
 import type { ClassificationSet } from '../../datasets/classification/records.ts';
 import { inTopK, prepareInputs, type Classifier } from './predict.ts';
 
+/** Options of `evaluateClassifier`. */
 export interface EvaluateOptions {
   /** images per forward pass; default 50 (10-crop: 5 images = 50 crops) */
   batchSize?: number;
@@ -19,6 +20,7 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Accuracies (fractions in [0, 1]) over the evaluated images. */
 export interface EvaluateResult {
   top1: number;
   top5: number;

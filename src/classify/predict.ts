@@ -21,7 +21,9 @@ import { inputError, quote, UserError } from '../errors.ts';
 import { detectFormat, importWeights, WEIGHT_FORMATS, type ImportReport, type WeightFormat } from '../weights/import.ts';
 import { readFileForUser } from '../io/json.ts';
 
+/** The input conventions `--preprocess` accepts. */
 export const PREPROCESS_NAMES = ['torchvision', 'caffe'] as const;
+/** One of PREPROCESS_NAMES. */
 export type PreprocessName = (typeof PREPROCESS_NAMES)[number];
 
 /** A backbone with weights loaded, in eval mode, and how to feed it. */
@@ -39,6 +41,7 @@ export interface Classifier {
   report: ImportReport;
 }
 
+/** Options of `loadClassifier`. */
 export interface ClassifierOptions {
   weights: string;
   preprocess?: PreprocessName;

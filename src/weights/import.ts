@@ -22,9 +22,12 @@ import { isZip } from './zip.ts';
 
 export { torchShape } from './layout.ts';
 
+/** Accepted `format` values; 'auto' detects by magic bytes. */
 export const WEIGHT_FORMATS = ['auto', 'torch', 'safetensors', 'keras'] as const;
+/** A weights file format (or 'auto'). */
 export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
 
+/** Options of `importWeights`. */
 export interface ImportOptions {
   /** file format; 'auto' (default) looks at the magic bytes */
   format?: WeightFormat;

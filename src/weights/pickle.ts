@@ -37,6 +37,7 @@ export interface StorageType {
 /** Element types of torch storages (the safetensors and numpy names differ; see dtypes.ts). */
 export type TorchDtype = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
+/** torch storage class names (`torch.<name>`) -> element type. */
 export const STORAGE_TYPES: Readonly<Record<string, TorchDtype>> = {
   FloatStorage: 'float32',
   HalfStorage: 'float16',
@@ -97,6 +98,7 @@ const ALLOWED_GLOBALS: Readonly<Record<string, Callable | StorageType>> = {
 /** The names `ALLOWED_GLOBALS` accepts, for error messages and docs. */
 export const ALLOWED_GLOBAL_NAMES: readonly string[] = Object.keys(ALLOWED_GLOBALS);
 
+/** Options of `unpickle`. */
 export interface UnpickleOptions {
   /** file name for error messages */
   file: string;

@@ -25,6 +25,7 @@ function readClassNames(file: string, expected: number): string[] {
   return names;
 }
 
+/** Adds `resdet classify` to the program. */
 export function registerClassify(program: Command): void {
   const cmd = program
     .command('classify')

@@ -41,6 +41,7 @@ export function classifierOptions(cmd: Command): Command {
     .option('--stride-in-first-1x1', 'bottleneck stride on the first 1x1 (MSRA Caffe / Keras ResNets; default for Keras files)');
 }
 
+/** Adds `resdet eval-classifier` to the program. */
 export function registerEvalClassifier(program: Command): void {
   const cmd = program
     .command('eval-classifier')
