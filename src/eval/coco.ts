@@ -369,6 +369,41 @@ export interface CocoAccumulated {
   recall: Float64Array;
 }
 
+/**
+ * pycocotools' `q` for one column: precision at each recall threshold. `env[off..off+tp)` holds
+ * pr at the column's TPs (made monotone here, from the right) and `tpRc` their recalls.
+ * `searchsorted(rc, recThrs[r], 'left')` over all detections lands on position 0 when
+ * rc[0] >= v, otherwise on the first TP whose recall reaches v; past the end, q stays 0 from
+ * there on (pycocotools' try/except).
+ */
+function sampleEnvelope(env: Float64Array, tpRc: Float64Array, off: number, tp: number, nd: number, firstIsTp: boolean, recThrs: number[], recSorted: boolean, q: Float64Array): void {
+  const pr0 = firstIsTp ? env[off] : 0; // pr[0] = 0 when the first detection is FP or ignored
+  const rc0 = firstIsTp ? tpRc[off] : 0;
+  for (let j = off + tp - 2; j >= off; j--) if (env[j + 1] > env[j]) env[j] = env[j + 1];
+  q.fill(0);
+  let lo = 0;
+  for (let r = 0; r < recThrs.length; r++) {
+    const v = recThrs[r];
+    if (nd > 0 && rc0 >= v) {
+      q[r] = tp > 0 ? Math.max(pr0, env[off]) : pr0;
+      continue;
+    }
+    if (recSorted) {
+      while (lo < tp && tpRc[off + lo] < v) lo++;
+    } else {
+      lo = 0;
+      let hi = tp;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (tpRc[off + mid] < v) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    if (lo >= tp) return;
+    q[r] = env[off + lo];
+  }
+}
+
 /** numpy's `np.spacing(1)`, the epsilon in pycocotools' precision denominator. */
 const EPS = 2.220446049250313e-16;
 
@@ -381,17 +416,27 @@ const EPS = 2.220446049250313e-16;
 export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAccumulated {
   const T = params.iouThrs.length, R = params.recThrs.length, K = matches.catIds.length;
   const A = params.areaRng.length, M = params.maxDets.length;
+  const AT = A * T;
   const { catStart, rank, state, npig } = matches;
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   let maxNk = 0;
   for (let k = 0; k < K; k++) maxNk = Math.max(maxNk, catStart[k + 1] - catStart[k]);
   const sel = new Int32Array(maxNk);
-  const tpRc = new Float64Array(maxNk);
-  const env = new Float64Array(maxNk);
+  // Per (area, threshold) column `at`: running counts, and pr/rc at each TP (rows of maxNk).
+  // Columns are done in groups so these buffers stay below 2^22 entries (64 MB) per array.
+  const group = Math.max(1, Math.min(AT, Math.floor(2 ** 22 / Math.max(1, maxNk))));
+  const tpCount = new Int32Array(AT);
+  const fpCount = new Int32Array(AT);
+  const tpRc = new Float64Array(group * maxNk);
+  const env = new Float64Array(group * maxNk);
+  const npOf = new Float64Array(AT);
   const { recThrs } = params;
+  const q = new Float64Array(R);
+  const recSorted = recThrs.every((v, i) => i === 0 || v >= recThrs[i - 1]);
   for (let k = 0; k < K; k++) {
     let prevNd = -1;
+    for (let a = 0; a < A; a++) for (let t = 0; t < T; t++) npOf[a * T + t] = npig[k * A + a];
     for (let m = 0; m < M; m++) {
       const maxDet = params.maxDets[m];
       let nd = 0;
@@ -411,52 +456,37 @@ export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAc
         continue;
       }
       prevNd = nd;
-      for (let a = 0; a < A; a++) {
-        const np = npig[k * A + a];
-        if (np === 0) continue;
-        for (let t = 0; t < T; t++) {
-          const at = a * T + t;
-          const AT = A * T;
-          // Precision only rises at a TP (an FP lowers it, an ignored detection keeps it), so
-          // the envelope and the recall lookups need pr/rc at the TPs alone, plus pr[0].
-          let tp = 0, fp = 0;
-          for (let i = 0; i < nd; i++) {
-            const s = state[sel[i] * AT + at];
+      // One pass over the detections for a group of (area, threshold) columns at once.
+      // Precision only rises at a TP (an FP lowers it, an ignored detection keeps it), so the
+      // envelope and the recall lookups need pr/rc at the TPs alone, plus pr[0].
+      for (let g0 = 0; g0 < AT; g0 += group) {
+        const g1 = Math.min(AT, g0 + group);
+        tpCount.fill(0);
+        fpCount.fill(0);
+        for (let i = 0; i < nd; i++) {
+          const row = sel[i] * AT;
+          for (let at = g0; at < g1; at++) {
+            const s = state[row + at];
             if (s === TP) {
-              tp++;
-              tpRc[tp - 1] = tp / np;
-              env[tp - 1] = tp / (fp + tp + EPS);
+              const tp = ++tpCount[at];
+              const j = (at - g0) * maxNk + tp - 1;
+              tpRc[j] = tp / npOf[at];
+              env[j] = tp / (fpCount[at] + tp + EPS);
             } else if (s === FP) {
-              fp++;
+              fpCount[at]++;
             }
           }
-          const pr0 = nd > 0 && state[sel[0] * AT + at] === TP ? env[0] : 0;
-          const rc0 = pr0 > 0 ? tpRc[0] : 0;
+        }
+        for (let at = g0; at < g1; at++) {
+          const a = Math.floor(at / T), t = at % T;
+          const np = npig[k * A + a];
+          if (np === 0) continue;
+          const tp = tpCount[at];
+          const off = (at - g0) * maxNk;
+          const firstIsTp = nd > 0 && state[sel[0] * AT + at] === TP;
           recall[((t * K + k) * A + a) * M + m] = nd ? tp / np : 0;
-          for (let j = tp - 2; j >= 0; j--) if (env[j + 1] > env[j]) env[j] = env[j + 1];
-          for (let r = 0; r < R; r++) {
-            // searchsorted(rc, recThrs[r], 'left') over all detections: position 0 when
-            // rc[0] >= v, otherwise the first TP whose recall reaches v.
-            const v = recThrs[r];
-            let q: number;
-            if (nd > 0 && rc0 >= v) {
-              q = tp > 0 ? Math.max(pr0, env[0]) : pr0;
-            } else {
-              let lo = 0, hi = tp;
-              while (lo < hi) {
-                const mid = (lo + hi) >>> 1;
-                if (tpRc[mid] < v) lo = mid + 1;
-                else hi = mid;
-              }
-              if (lo >= tp) {
-                // pycocotools fills q with zeros and stops at the first index past the end.
-                for (let r2 = r; r2 < R; r2++) precision[(((t * R + r2) * K + k) * A + a) * M + m] = 0;
-                break;
-              }
-              q = env[lo];
-            }
-            precision[(((t * R + r) * K + k) * A + a) * M + m] = q;
-          }
+          sampleEnvelope(env, tpRc, off, tp, nd, firstIsTp, recThrs, recSorted, q);
+          for (let r = 0; r < R; r++) precision[(((t * R + r) * K + k) * A + a) * M + m] = q[r];
         }
       }
     }
