@@ -17,6 +17,8 @@ import { batchMatMulConfig } from './batch-mat-mul.ts';
 import { sliceConfig } from './slice.ts';
 import { tileConfig } from './tile.ts';
 import { meanConfig, sumConfig } from './reduce-leading.ts';
+import { castConfig, identityConfig } from './identity.ts';
+import { maxPoolGradConfig } from './max-pool-grad.ts';
 
 /** Every kernel resdet registers for 'wasm'. */
 export const WASM_KERNELS: readonly tf.KernelConfig[] = [
@@ -28,6 +30,9 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   tileConfig,
   sumConfig,
   meanConfig,
+  identityConfig,
+  castConfig,
+  maxPoolGradConfig,
 ];
 
 /** Options of `registerWasmKernels`. */

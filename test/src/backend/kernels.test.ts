@@ -193,4 +193,34 @@ describe('resdet wasm kernels vs the cpu backend', function () {
     assert.ok(big <= 1e-5, `large mean diff ${big}`);
     assert.equal(tf.memory().numTensors, before);
   });
+
+  it('MaxPoolGrad: 3x3/2 same (the ResNet stem pool), 2x2/2 valid, and a hand-computed case', async () => {
+    const before = tf.memory().numTensors;
+    const x = wave(2 * 9 * 10 * 5, 0.77);
+    for (const [size, stride, pad] of [[3, 2, 'same'], [2, 2, 'valid'], [3, 1, 'same'], [3, 2, 1]] as const) {
+      const d = await cpuVsWasm(() => tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, pad), 1.5)))(tf.tensor4d(x, [2, 9, 10, 5])));
+      assert.ok(d <= 1e-6, `maxPool ${size}/${stride} ${pad}: ${d}`);
+    }
+    // [[1, 5], [3, 2]] pooled 2x2 -> max 5 at (0, 1): d/dx of 2 * max = [[0, 2], [0, 0]]
+    await tf.setBackend('wasm');
+    const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.mul(tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')), 2))(tf.tensor4d([1, 5, 3, 2], [1, 2, 2, 1])).dataSync());
+    assert.deepEqual(Array.from(g), [0, 2, 0, 0]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('Identity and same-dtype Cast share data without leaking', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    const c = tf.cast(a, 'float32');
+    const d = tf.cast(a, 'int32');
+    a.dispose(); // the clones keep the shared buffer alive
+    assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+    assert.deepEqual(Array.from(c.dataSync()), [1, 2, 3]);
+    assert.equal(d.dtype, 'int32');
+    tf.dispose([b, c, d]);
+    assert.equal(tf.memory().numTensors, before);
+  });
 });
