@@ -11,6 +11,7 @@
  *   keras-applications ResNet50), same resize and crop.
  * An image already at the network's input size (224, or 32 for CIFAR nets) is used as it is.
  */
+import fs from 'node:fs';
 import sharp from 'sharp';
 import { createBackbone, type Backbone } from '../../backbones/index.ts';
 import { CifarResNet } from '../../backbones/cifar-resnet.ts';
@@ -19,7 +20,6 @@ import { decodeRecord } from '../../datasets/classification/decode.ts';
 import { CIFAR10_CLASSES, type ClassificationRecord } from '../../datasets/classification/records.ts';
 import { inputError, quote, UserError } from '../errors.ts';
 import { detectFormat, importWeights, WEIGHT_FORMATS, type ImportReport, type WeightFormat } from '../weights/import.ts';
-import { readFileForUser } from '../io/json.ts';
 
 /** The input conventions `--preprocess` accepts. */
 export const PREPROCESS_NAMES = ['torchvision', 'caffe'] as const;
@@ -51,6 +51,22 @@ export interface ClassifierOptions {
   strideInFirst1x1?: boolean;
 }
 
+/** The first `n` bytes of a file (format detection without reading a 100 MB checkpoint twice). */
+function readHead(file: string, n: number): Uint8Array {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw inputError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const head = new Uint8Array(n);
+    return head.subarray(0, fs.readSync(fd, head, 0, n, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Builds `name` and imports `opts.weights` into it.
  * @throws UserError for a bad name, preprocessing, or weights that do not fit
@@ -59,7 +75,7 @@ export async function loadClassifier(name: string, opts: ClassifierOptions): Pro
   const preprocess = opts.preprocess ?? 'torchvision';
   if (!PREPROCESS_NAMES.includes(preprocess)) throw new UserError(`--preprocess: expected one of ${PREPROCESS_NAMES.join(', ')}, got ${quote(preprocess)}`);
   if (opts.format !== undefined && !WEIGHT_FORMATS.includes(opts.format)) throw new UserError(`--format: expected one of ${WEIGHT_FORMATS.join(', ')}, got ${quote(opts.format)}`);
-  const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(new Uint8Array(readFileForUser(opts.weights).subarray(0, 4096)), opts.weights);
+  const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(readHead(opts.weights, 4096), opts.weights);
   const model = createBackbone(name, {
     ...(opts.numClasses ? { numClasses: opts.numClasses } : {}),
     strideInFirst1x1: opts.strideInFirst1x1 ?? format === 'keras',
