@@ -13,22 +13,14 @@
  * contracted first and RoIs go in chunks, so the intermediate stays at most ~`maxElements`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { MAX_ELEMENTS, validateRoIs, type RoIOpOptions } from './rois.ts';
 
-export interface RoIAlignOptions {
-  /** P: output bins per side (14 for ResNet's conv5 head, 7 for VGG's fc6) */
-  outputSize: number;
-  /** feature cells per input pixel: 1 / stride */
-  spatialScale: number;
-  /** cap on the floats of one chunk's intermediate tensor; default MAX_ELEMENTS */
-  maxElements?: number;
+export interface RoIAlignOptions extends RoIOpOptions {
   /** sample points per bin side; <= 0: adaptive `ceil(roi size / P)` as torchvision */
   samplingRatio: number;
   /** half-pixel offset (detectron2 ROIAlignV2); false reproduces the original RoIAlign */
   aligned: boolean;
 }
-
-/** Cap on the floats of one chunk's intermediate (64 Mi floats = 256 MB). */
-const MAX_ELEMENTS = 1 << 26;
 
 /**
  * The averaged bilinear weights of one RoI along one axis (torchvision's bilinear_interpolate,
@@ -78,14 +70,12 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
   const [n, h, w, c] = features.shape;
   const r = batchIndices.length;
   const p = opts.outputSize;
-  if (boxes.length !== 4 * r) throw new Error(`roiAlign: ${boxes.length / 4} boxes but ${r} batch indices`);
+  validateRoIs('roiAlign', n, boxes, batchIndices);
   if (r === 0) return tf.zeros([0, p, p, c]);
   const offset = opts.aligned ? 0.5 : 0;
   const wy = new Float32Array(r * p * h);
   const wx = new Float32Array(r * p * w);
   for (let k = 0; k < r; k++) {
-    const b = batchIndices[k];
-    if (b < 0 || b >= n || (k > 0 && b < batchIndices[k - 1])) throw new Error(`roiAlign: batch indices must be sorted and in [0, ${n}), got ${b} at ${k}`);
     const x1 = boxes[4 * k] * opts.spatialScale - offset;
     const y1 = boxes[4 * k + 1] * opts.spatialScale - offset;
     let rw = boxes[4 * k + 2] * opts.spatialScale - offset - x1;

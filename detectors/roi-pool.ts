@@ -13,18 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gatherRows } from './gather-rows.ts';
+import { MAX_ELEMENTS, validateRoIs, type RoIOpOptions } from './rois.ts';
 
-export interface RoIPoolOptions {
-  /** P: output bins per side */
-  outputSize: number;
-  /** feature cells per input pixel: 1 / stride */
-  spatialScale: number;
-  /** cap on the floats of one chunk's intermediate tensor; default MAX_ELEMENTS */
-  maxElements?: number;
-}
+export type RoIPoolOptions = RoIOpOptions;
 
-/** Cap on the floats of one chunk's intermediate (64 Mi floats = 256 MB). */
-const MAX_ELEMENTS = 1 << 26;
 const SENTINEL = -1e30;
 
 /** C's round(): half away from zero (Caffe rounds the RoI with it; Math.round rounds half up). */
@@ -59,13 +51,11 @@ export function roiPool(features: tf.Tensor4D, boxes: Float32Array, batchIndices
   const [n, h, w, c] = features.shape;
   const r = batchIndices.length;
   const p = opts.outputSize;
-  if (boxes.length !== 4 * r) throw new Error(`roiPool: ${boxes.length / 4} boxes but ${r} batch indices`);
+  validateRoIs('roiPool', n, boxes, batchIndices);
   if (r === 0) return tf.zeros([0, p, p, c]);
   const rows: Int32Array[] = [];
   const cols: Int32Array[] = [];
   for (let k = 0; k < r; k++) {
-    const b = batchIndices[k];
-    if (b < 0 || b >= n || (k > 0 && b < batchIndices[k - 1])) throw new Error(`roiPool: batch indices must be sorted and in [0, ${n}), got ${b} at ${k}`);
     rows.push(binRanges(boxes[4 * k + 1], boxes[4 * k + 3], p, h, opts.spatialScale));
     cols.push(binRanges(boxes[4 * k], boxes[4 * k + 2], p, w, opts.spatialScale));
   }

@@ -14,6 +14,13 @@ export type BoxWeights = readonly [number, number, number, number];
 /** torchvision's clamp on dw, dh before exp: log(1000 / 16), so no box grows over ~62x its reference. */
 export const BBOX_XFORM_CLIP = Math.log(1000 / 16);
 
+/** Width, height and centre of box `o / 4` of a packed array: [w, h, cx, cy]. */
+function geometry(boxes: ArrayLike<number>, o: number): [number, number, number, number] {
+  const w = boxes[o + 2] - boxes[o];
+  const h = boxes[o + 3] - boxes[o + 1];
+  return [w, h, boxes[o] + 0.5 * w, boxes[o + 1] + 0.5 * h];
+}
+
 export class BoxCoder {
   constructor(
     readonly weights: BoxWeights = [1, 1, 1, 1],
@@ -33,14 +40,8 @@ export class BoxCoder {
     const out = new Float32Array(4 * n);
     for (let i = 0; i < n; i++) {
       const o = 4 * i;
-      const rw = references[o + 2] - references[o];
-      const rh = references[o + 3] - references[o + 1];
-      const rx = references[o] + 0.5 * rw;
-      const ry = references[o + 1] + 0.5 * rh;
-      const gw = boxes[o + 2] - boxes[o];
-      const gh = boxes[o + 3] - boxes[o + 1];
-      const gx = boxes[o] + 0.5 * gw;
-      const gy = boxes[o + 1] + 0.5 * gh;
+      const [rw, rh, rx, ry] = geometry(references, o);
+      const [gw, gh, gx, gy] = geometry(boxes, o);
       out[o] = (wx * (gx - rx)) / rw;
       out[o + 1] = (wy * (gy - ry)) / rh;
       out[o + 2] = ww * Math.log(gw / rw);
@@ -63,11 +64,7 @@ export class BoxCoder {
     const [wx, wy, ww, wh] = this.weights;
     const out = new Float32Array(deltas.length);
     for (let i = 0; i < n; i++) {
-      const o = 4 * i;
-      const rw = references[o + 2] - references[o];
-      const rh = references[o + 3] - references[o + 1];
-      const rx = references[o] + 0.5 * rw;
-      const ry = references[o + 1] + 0.5 * rh;
+      const [rw, rh, rx, ry] = geometry(references, 4 * i);
       for (let k = 0; k < perRef; k += 4) {
         const d = i * perRef + k;
         const cx = (deltas[d] / wx) * rw + rx;
