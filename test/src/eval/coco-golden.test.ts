@@ -11,6 +11,7 @@ import { loadCocoInstances } from '../../../datasets/coco/annotations.ts';
 import { loadCocoResults } from '../../../datasets/coco/results.ts';
 import { evaluateCoco } from '../../../src/eval/coco-evaluator.ts';
 import { EVAL_GOLDEN } from '../../helpers/cli.ts';
+import { assertMetric } from '../../helpers/metrics.ts';
 import { requireShared } from '../../helpers/shared.ts';
 
 const COCO_GOLDEN = path.join(EVAL_GOLDEN, 'coco');
@@ -20,12 +21,6 @@ interface Expected {
   per_category: Array<{ category_id: number; ap: number; ap50: number; ap75: number; ar100: number }>;
   params: { iouThrs: number[]; recThrs: number[]; maxDets: number[]; areaRng: number[][] };
   pycocotools_summary: string;
-}
-
-/** Equal within 1e-9, and -1 exactly where the reference says -1. */
-export function assertMetric(got: number, want: number, what: string): void {
-  if (want === -1) assert.equal(got, -1, `${what}: expected exactly -1, got ${got}`);
-  else assert.ok(Math.abs(got - want) <= 1e-9, `${what}: expected ${want}, got ${got} (diff ${got - want})`);
 }
 
 describe('eval/coco golden cases (pycocotools)', function () {

@@ -1,15 +1,17 @@
 /**
- * `resdet eval coco` as a user runs it (child process): a golden case through the CLI in both
- * output modes, and one test per class of bad input (exit status 1, one line on stderr naming
- * the file, the record and the field).
+ * `resdet eval coco`: a golden case through the CLI (child process) in both output modes; every
+ * class of bad input through `evalCoco` (the command's body, in-process: each CLI start costs
+ * seconds of CPU here), and three of them through the CLI for the exit status 1 and the single
+ * `resdet: error: <file>: <record>.<field>: ...` line on stderr.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { evalCoco } from '../../../tools/commands/eval-coco.ts';
 import { EVAL_GOLDEN, runCli } from '../../helpers/cli.ts';
 import { requireShared } from '../../helpers/shared.ts';
-import { assertMetric } from '../../src/eval/coco-golden.test.ts';
+import { assertMetric } from '../../helpers/metrics.ts';
 
 const CASE = path.join(EVAL_GOLDEN, 'coco', 'crowd_regions');
 
@@ -52,42 +54,48 @@ describe('resdet eval coco (CLI)', function () {
   it('an empty detections list is valid: every AP 0, -1 where a category has no non-crowd GT', () => {
     const file = path.join(tmp, 'empty.json');
     fs.writeFileSync(file, '[]\n');
-    const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', file, '--json']);
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
-    assert.deepEqual(out.stats, new Array(12).fill(0));
-    assert.deepEqual(out.perCategory.map((c: { ap: number }) => c.ap), [0, 0, -1]);
+    const r = evalCoco({ gt: path.join(CASE, 'gt.json'), dets: file });
+    assert.deepEqual(r.stats, new Array(12).fill(0));
+    assert.deepEqual(r.perCategory.map((c) => c.ap), [0, 0, -1]);
   });
 
-  // Each bad input: the file content and the text the one-line error must contain.
-  const BAD: Array<[string, string, RegExp]> = [
-    ['malformed JSON', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n', /malformed JSON at line 2 column 1/],
-    ['a missing field', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4]}]', /detections\[0\]\.score: expected a number, got nothing \(missing field\)/],
-    ['a NaN score (as Python writes it)', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": NaN}]', /detections\[0\]\.score: expected a finite number, got NaN/],
-    ['a non-numeric score', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": "high"}]', /detections\[0\]\.score: expected a number, got "high"/],
-    ['a negative-width box', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, -3, 4], "score": 0.5}]', /detections\[0\]\.bbox: expected width and height > 0, got \[1, 2, -3, 4\]/],
-    ['a zero-height box', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 0], "score": 0.5}]', /detections\[0\]\.bbox: expected width and height > 0/],
-    ['a NaN box', '[{"image_id": 1, "category_id": 1, "bbox": [1, NaN, 3, 4], "score": 0.5}]', /detections\[0\]\.bbox: expected 4 finite numbers/],
-    ['an image_id not in the GT', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n{"image_id": 999, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]', /detections\[1\]\.image_id: expected the id of an image in .*gt\.json, got 999/],
-    ['a category_id not in the GT', '[{"image_id": 1, "category_id": 77, "bbox": [1, 2, 3, 4], "score": 0.5}]', /detections\[0\]\.category_id: expected the id of a category in .*gt\.json, got 77/],
+  // Each bad input: the file content, the text the one-line error must contain, and whether the
+  // case also runs through the CLI.
+  const BAD: Array<[string, string, RegExp, boolean]> = [
+    ['malformed JSON', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n', /malformed JSON at line 2 column 1/, true],
+    ['a missing field', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4]}]', /detections\[0\]\.score: expected a number, got nothing \(missing field\)/, false],
+    ['a NaN score (as Python writes it)', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": NaN}]', /detections\[0\]\.score: expected a finite number, got NaN/, true],
+    ['a non-numeric score', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": "high"}]', /detections\[0\]\.score: expected a number, got "high"/, false],
+    ['a negative-width box', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, -3, 4], "score": 0.5}]', /detections\[0\]\.bbox: expected width and height > 0, got \[1, 2, -3, 4\]/, false],
+    ['a zero-height box', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 0], "score": 0.5}]', /detections\[0\]\.bbox: expected width and height > 0/, false],
+    ['a NaN box', '[{"image_id": 1, "category_id": 1, "bbox": [1, NaN, 3, 4], "score": 0.5}]', /detections\[0\]\.bbox: expected 4 finite numbers/, false],
+    ['an image_id not in the GT', '[{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5},\n{"image_id": 999, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}]', /detections\[1\]\.image_id: expected the id of an image in .*gt\.json, got 999/, true],
+    ['a category_id not in the GT', '[{"image_id": 1, "category_id": 77, "bbox": [1, 2, 3, 4], "score": 0.5}]', /detections\[0\]\.category_id: expected the id of a category in .*gt\.json, got 77/, false],
   ];
-  for (const [what, content, message] of BAD) {
-    it(`exits 1 with one line naming file and field for ${what}`, () => {
-      const file = path.join(tmp, 'dets.json');
+  BAD.forEach(([what, content, message, viaCli], i) => {
+    it(`rejects ${what}, naming file, record and field`, () => {
+      const file = path.join(tmp, `bad${i}.json`);
       fs.writeFileSync(file, content);
-      const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', file, '--json']);
-      assert.equal(r.status, 1);
-      assert.equal(r.stdout, '');
-      const lines = r.stderr.trimEnd().split('\n');
-      assert.equal(lines.length, 1, r.stderr);
-      assert.ok(lines[0].startsWith(`resdet: error: ${file}: `), lines[0]);
-      assert.match(lines[0], message);
+      assert.throws(() => evalCoco({ gt: path.join(CASE, 'gt.json'), dets: file }),
+        (e: Error) => e.name === 'UserError' && e.message.startsWith(`${file}: `) && message.test(e.message));
     });
-  }
+    if (viaCli) {
+      it(`CLI: exits 1 with one stderr line for ${what}`, () => {
+        const file = path.join(tmp, `bad${i}.json`);
+        fs.writeFileSync(file, content);
+        const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', file, '--json']);
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, '');
+        const lines = r.stderr.trimEnd().split('\n');
+        assert.equal(lines.length, 1, r.stderr);
+        assert.ok(lines[0].startsWith(`resdet: error: ${file}: `), lines[0]);
+        assert.match(lines[0], message);
+      });
+    }
+  });
 
-  it('exits 1 naming the GT file when it is missing', () => {
-    const r = runCli(['eval', 'coco', '--gt', path.join(tmp, 'nothere.json'), '--dets', path.join(CASE, 'dets.json')]);
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /^resdet: error: .*nothere\.json: cannot read the file \(ENOENT\)\n$/);
+  it('names the GT file when it is missing', () => {
+    assert.throws(() => evalCoco({ gt: path.join(tmp, 'nothere.json'), dets: path.join(CASE, 'dets.json') }),
+      /nothere\.json: cannot read the file \(ENOENT\)$/);
   });
 });
