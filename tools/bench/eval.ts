@@ -121,10 +121,13 @@ function main(): void {
     const run = spawnSync(process.execPath, argv, { env: { ...process.env, RESDET_TIMING: '1' }, encoding: 'utf8', maxBuffer: 64 << 20 });
     const seconds = (performance.now() - t) / 1000;
     if (run.status !== 0) throw new Error(`resdet eval coco failed (${run.status}): ${run.stderr}`);
-    const timing = JSON.parse(/timing (.*)/.exec(run.stderr)?.[1] ?? '{}') as { loadSeconds: number; evalSeconds: number; cpuSeconds: number; peakRssMB: number };
+    const timing = JSON.parse(/timing (.*)/.exec(run.stderr)?.[1] ?? '{}') as {
+      loadSeconds: number; evalSeconds: number; loadCpuSeconds: number; evalCpuSeconds: number; cpuSeconds: number; peakRssMB: number;
+    };
     const out = JSON.parse(run.stdout) as { stats: number[] };
     process.stdout.write(`${JSON.stringify({
-      seconds, startupSeconds, loadSeconds: timing.loadSeconds, evalSeconds: timing.evalSeconds, cpuSeconds: timing.cpuSeconds, peakRssMB: timing.peakRssMB,
+      seconds, startupSeconds, loadSeconds: timing.loadSeconds, evalSeconds: timing.evalSeconds,
+      loadCpuSeconds: timing.loadCpuSeconds, evalCpuSeconds: timing.evalCpuSeconds, cpuSeconds: timing.cpuSeconds, peakRssMB: timing.peakRssMB,
       detsParseSeconds: { resdetScan: scanSeconds, jsonParse: jsonParseSeconds },
       images: numImages, categories: COCO_IDS.length, gtBoxes: counts.gt, crowdBoxes: counts.crowd, detections: counts.dets,
       detsFileMB: bytes.length / 1e6, AP: out.stats[0], AP50: out.stats[1],
