@@ -27,7 +27,7 @@ export interface CocoEvalParams {
   iouThrs: number[];
   /** [R] recall thresholds at which precision is sampled. */
   recThrs: number[];
-  /** [M] detections kept per image and category, ascending (values above 100 are fine). */
+  /** [M] detections kept per image and category (values above 100 are fine); sorted ascending, as pycocotools does. */
   maxDets: number[];
   /** [A] inclusive [min, max] area ranges; GT by its `area` field, detections by w*h. */
   areaRng: Array<[number, number]>;
@@ -61,11 +61,11 @@ export function cocoEvalParams(overrides: Partial<CocoEvalParams> = {}): CocoEva
   const unit = (xs: number[]) => xs.length > 0 && xs.every((x) => Number.isFinite(x) && x >= 0 && x <= 1);
   if (!unit(p.iouThrs)) throw bad('iouThrs', 'a non-empty list of numbers in [0, 1]', p.iouThrs);
   if (!unit(p.recThrs)) throw bad('recThrs', 'a non-empty list of numbers in [0, 1]', p.recThrs);
-  // pycocotools matches with maxDets[-1] and truncates to each maxDets[m] afterwards, which only
-  // works when the last is the largest.
-  if (p.maxDets.length === 0 || !p.maxDets.every((m, i) => Number.isSafeInteger(m) && m > 0 && (i === 0 || m > p.maxDets[i - 1]))) {
-    throw bad('maxDets', 'a non-empty ascending list of positive integers', p.maxDets);
+  if (p.maxDets.length === 0 || !p.maxDets.every((m) => Number.isSafeInteger(m) && m > 0)) {
+    throw bad('maxDets', 'a non-empty list of positive integers', p.maxDets);
   }
+  // COCOeval.evaluate() sorts maxDets (it matches with maxDets[-1], then truncates to each).
+  p.maxDets.sort((x, y) => x - y);
   if (p.areaRng.length === 0 || !p.areaRng.every((r) => r.length === 2 && !Number.isNaN(r[0]) && !Number.isNaN(r[1]) && r[0] <= r[1])) {
     throw bad('areaRng', 'a non-empty list of [min, max] pairs with min <= max', p.areaRng);
   }

@@ -158,7 +158,8 @@ describe('eval/coco', () => {
     assert.equal(r.stats[0], 1);
     assert.deepEqual([r.stats[3], r.stats[4], r.stats[5]], [-1, -1, -1]);
     assert.throws(() => cocoEvalParams({ areaRngLbl: ['all'] }), /areaRngLbl: expected 4 labels/);
-    assert.throws(() => cocoEvalParams({ maxDets: [100, 10] }), /maxDets: expected a non-empty ascending list/);
+    assert.throws(() => cocoEvalParams({ maxDets: [100, 0] }), /maxDets: expected a non-empty list of positive integers/);
+    assert.deepEqual(cocoEvalParams({ maxDets: [100, 1, 10] }).maxDets, [1, 10, 100]); // sorted, as COCOeval.evaluate() does
   });
 
   it('CocoEvaluator reset/process/evaluate equals evaluateCoco on the same detections', () => {
