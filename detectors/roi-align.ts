@@ -8,11 +8,13 @@
  * Computed without cropAndResize (no gradient in tfjs): bilinear sampling averaged over a bin is
  * separable, `out[r, i, j, c] = sum_y sum_x Wy[r, i, y] Wx[r, j, x] F[b_r, y, x, c]`, where the
  * per-axis weights Wy [P, H] and Wx [P, W] are computed in JS from the box (no gradient w.r.t. the
- * boxes, as approximate joint training, Faster R-CNN Sec. 3.2). Two matMuls then contract the map;
- * their gradients flow back to the features on every backend. The larger spatial axis is
- * contracted first and RoIs go in chunks, so the intermediate stays at most ~`maxElements`.
+ * boxes, as approximate joint training, Faster R-CNN Sec. 3.2). Each RoI's window of cells with
+ * non-zero weight is gathered ([hm, wm, C], a scatter-add gradient, gather-rows.ts), then two
+ * batched matMuls contract its columns and rows: about 2 P hm wm C multiply-adds per RoI instead
+ * of a dense map-wide contraction. RoIs go in chunks so a chunk's windows stay under maxElements.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from './gather-rows.ts';
 import { MAX_ELEMENTS, validateRoIs, type RoIOpOptions } from './rois.ts';
 
 export interface RoIAlignOptions extends RoIOpOptions {
@@ -49,15 +51,19 @@ export function axisWeights(start: number, length: number, outputSize: number, g
   return w;
 }
 
-/** RoIs lo..hi of per-RoI weights [P, size], each repeated P times: [hi - lo, P, P, size]. */
-function repeatPerBin(weights: Float32Array, lo: number, hi: number, p: number, size: number): Float32Array {
-  const block = p * size;
-  const out = new Float32Array((hi - lo) * p * block);
-  for (let k = lo; k < hi; k++) {
-    const src = weights.subarray(k * block, (k + 1) * block);
-    for (let q = 0; q < p; q++) out.set(src, ((k - lo) * p + q) * block);
+/** First and last index with a non-zero weight in any of the P rows of `w` [P, size]. */
+function support(w: Float32Array, o: number, p: number, size: number): [number, number] {
+  let lo = size;
+  let hi = -1;
+  for (let q = 0; q < p; q++) {
+    for (let v = 0; v < size; v++) {
+      if (w[o + q * size + v] !== 0) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
   }
-  return out;
+  return hi < 0 ? [0, 0] : [lo, hi];
 }
 
 /**
@@ -75,6 +81,8 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
   const offset = opts.aligned ? 0.5 : 0;
   const wy = new Float32Array(r * p * h);
   const wx = new Float32Array(r * p * w);
+  // the window of map cells each RoI's weights touch: [y0, x0, rows, cols]
+  const win = new Int32Array(4 * r);
   for (let k = 0; k < r; k++) {
     const x1 = boxes[4 * k] * opts.spatialScale - offset;
     const y1 = boxes[4 * k + 1] * opts.spatialScale - offset;
@@ -88,29 +96,52 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
     const gx = opts.samplingRatio > 0 ? opts.samplingRatio : Math.ceil(rw / p);
     wy.set(axisWeights(y1, rh, p, gy, h), k * p * h);
     wx.set(axisWeights(x1, rw, p, gx, w), k * p * w);
+    const [ylo, yhi] = support(wy, k * p * h, p, h);
+    const [xlo, xhi] = support(wx, k * p * w, p, w);
+    win.set([ylo, xlo, yhi - ylo + 1, xhi - xlo + 1], 4 * k);
   }
+  const limit = opts.maxElements ?? MAX_ELEMENTS;
   return tf.tidy(() => {
+    const table = tf.reshape(features, [n * h * w, c]);
     const parts: tf.Tensor[] = [];
-    const chunk = Math.max(1, Math.floor((opts.maxElements ?? MAX_ELEMENTS) / (p * Math.min(h, w) * c)));
     for (let lo = 0; lo < r; ) {
-      const b = batchIndices[lo];
+      // a chunk shares one window size (its largest RoI's); its gathered windows stay under limit
       let hi = lo;
-      while (hi < r && batchIndices[hi] === b && hi - lo < chunk) hi++;
-      const fb = n === 1 ? tf.squeeze(features, [0]) : tf.squeeze(tf.slice(features, [b, 0, 0, 0], [1, h, w, c]), [0]);
-      const m = hi - lo;
-      if (w >= h) {
-        // contract x first: [m*P, W] @ [W, H*C] -> [m, P(j), H, C]; then Wy over H, batched per
-        // (RoI, j); the weights are repeated in JS because tfjs 4.22's batch matMul broadcasts
-        // [m, 1] against [m, P] batch dims wrongly (it pairs flattened batches modulo m).
-        const wxT = tf.tensor2d(wx.slice(lo * p * w, hi * p * w), [m * p, w]);
-        const g = tf.reshape(tf.matMul(wxT, tf.reshape(tf.transpose(fb, [1, 0, 2]), [w, h * c])), [m, p, h, c]);
-        const out = tf.matMul(tf.tensor4d(repeatPerBin(wy, lo, hi, p, h), [m, p, p, h]), g); // [m, P(j), P(i), C]
-        parts.push(tf.transpose(out, [0, 2, 1, 3]));
-      } else {
-        const wyT = tf.tensor2d(wy.slice(lo * p * h, hi * p * h), [m * p, h]);
-        const g = tf.reshape(tf.matMul(wyT, tf.reshape(fb, [h, w * c])), [m, p, w, c]); // [m, P(i), W, C]
-        parts.push(tf.matMul(tf.tensor4d(repeatPerBin(wx, lo, hi, p, w), [m, p, p, w]), g)); // [m, P(i), P(j), C]
+      let hm = 1;
+      let wm = 1;
+      while (hi < r) {
+        const nh = Math.max(hm, win[4 * hi + 2]);
+        const nw = Math.max(wm, win[4 * hi + 3]);
+        if (hi > lo && (hi - lo + 1) * Math.max(nh * nw, nh * p, p * p) * c > limit) break;
+        hm = nh;
+        wm = nw;
+        hi++;
       }
+      const m = hi - lo;
+      const rows = new Int32Array(m * hm * wm);
+      const wxWin = new Float32Array(m * hm * p * wm); // [m, hm, P, wm]: Wx repeated per window row
+      const wyWin = new Float32Array(m * p * hm); // [m, P, hm]
+      for (let k = 0; k < m; k++) {
+        const q = lo + k;
+        const [y0, x0] = [win[4 * q], win[4 * q + 1]];
+        const base = batchIndices[q] * h * w;
+        for (let y = 0; y < hm; y++) {
+          // cells past the map edge get a clamped index and zero weight
+          const yy = Math.min(y0 + y, h - 1);
+          for (let x = 0; x < wm; x++) rows[(k * hm + y) * wm + x] = base + yy * w + Math.min(x0 + x, w - 1);
+        }
+        for (let j = 0; j < p; j++) {
+          for (let x = 0; x < wm && x0 + x < w; x++) {
+            const v = wx[(q * p + j) * w + x0 + x];
+            for (let y = 0; y < hm; y++) wxWin[((k * hm + y) * p + j) * wm + x] = v;
+          }
+          for (let y = 0; y < hm && y0 + y < h; y++) wyWin[(k * p + j) * hm + y] = wy[(q * p + j) * h + y0 + y];
+        }
+      }
+      const windows = tf.reshape(gatherRows(table, rows), [m, hm, wm, c]);
+      const byCol = tf.matMul(tf.tensor4d(wxWin, [m, hm, p, wm]), windows); // [m, hm, P(j), C]
+      const out = tf.matMul(tf.tensor3d(wyWin, [m, p, hm]), tf.reshape(byCol, [m, hm, p * c])); // [m, P(i), P(j) * C]
+      parts.push(tf.reshape(out, [m, p, p, c]));
       lo = hi;
     }
     return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
