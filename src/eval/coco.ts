@@ -296,6 +296,11 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
   for (let i = 0; i < N; i++) catStart[dCat[i] + 1]++;
   for (let k = 0; k < K; k++) catStart[k + 1] += catStart[k];
   const cells = countingSortStable(countingSortStable(order, dImg, I), dCat, K);
+  // cell key k * I + i of each detection / GT (doubles: K * I may pass 2^31)
+  const dKeyOf = new Float64Array(N);
+  for (let i = 0; i < N; i++) dKeyOf[i] = dCat[i] * I + dImg[i];
+  const gKeyOf = new Float64Array(nG);
+  for (let i = 0; i < nG; i++) gKeyOf[i] = gCat[i] * I + gImg[i];
 
   const rank = new Int32Array(N);
   const state = new Uint8Array(A * T * N);
@@ -303,21 +308,22 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
   let scratch = cellScratch(64);
   const cellG = { area: new Float64Array(64), crowd: new Uint8Array(64), idZero: new Uint8Array(64), rows: new Int32Array(64) };
   let cellD = { area: new Float64Array(1024), rows: new Int32Array(1024), pos: new Int32Array(1024) };
+  const cell: CellInput = { D: 0, G: 0, ious, gtArea: cellG.area, gtCrowd: cellG.crowd, gtIdZero: cellG.idZero, dtArea: cellD.area };
 
   // Walk the GT cells and detection cells together, both sorted by key = k * I + i.
   let gi = 0, di = 0;
   while (gi < nG || di < N) {
-    const gKey = gi < nG ? gCat[gOrder[gi]] * I + gImg[gOrder[gi]] : Infinity;
-    const dKey = di < N ? dCat[cells[di]] * I + dImg[cells[di]] : Infinity;
+    const gKey = gi < nG ? gKeyOf[gOrder[gi]] : Infinity;
+    const dKey = di < N ? dKeyOf[cells[di]] : Infinity;
     const key = Math.min(gKey, dKey);
     let G = 0;
-    while (gi < nG && gCat[gOrder[gi]] * I + gImg[gOrder[gi]] === key) {
+    while (gi < nG && gKeyOf[gOrder[gi]] === key) {
       if (G === cellG.rows.length) growCellG(cellG);
       cellG.rows[G++] = gOrder[gi++];
     }
     let D = 0;
     let r = 0;
-    while (di < N && dCat[cells[di]] * I + dImg[cells[di]] === key) {
+    while (di < N && dKeyOf[cells[di]] === key) {
       const e = cells[di++];
       rank[pos[e]] = r;
       if (r < maxDetLast) {
@@ -339,7 +345,14 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
     if (D * G > ious.length) ious = new Float64Array(2 * D * G);
     if (G > scratch.gtOrder.length || D > scratch.dtMaxIou.length) scratch = cellScratch(Math.max(2 * G, scratch.gtOrder.length), Math.max(2 * D, scratch.dtMaxIou.length));
     boxIouXywh(dets.xywh, cellD.rows, D, gXywh, cellG.rows, cellG.crowd, G, ious);
-    matchCell({ D, G, ious, gtArea: cellG.area, gtCrowd: cellG.crowd, gtIdZero: cellG.idZero, dtArea: cellD.area }, params, state, cellD.pos, scratch);
+    cell.D = D;
+    cell.G = G;
+    cell.ious = ious;
+    cell.gtArea = cellG.area;
+    cell.gtCrowd = cellG.crowd;
+    cell.gtIdZero = cellG.idZero;
+    cell.dtArea = cellD.area;
+    matchCell(cell, params, state, cellD.pos, scratch);
   }
   return { catIds, imgIds, N, catStart, rank, state, npig };
 }
