@@ -94,7 +94,9 @@ if (process.env.BENCH_CHILD) {
       tries.push(r);
       if (!r.error) break;
     }
-    result.resnet50_train = tries.find((t) => !t.error) ?? tries;
+    const ok = tries.find((t) => !t.error);
+    const failed = tries.filter((t) => t.error).map((t) => ({ batch: t.batch, error: t.error }));
+    result.resnet50_train = ok ? { ...ok, ...(failed.length ? { failed } : {}) } : { failed };
   }
   if (cases.includes('r50infer1')) result.resnet50_infer_b1 = child('r50infer', 1);
   if (cases.includes('r50infer8')) result.resnet50_infer_b8 = child('r50infer', 8);
