@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import h5wasm from 'h5wasm/node';
+import type H5Wasm from 'h5wasm/node';
 import { UserError } from '../errors.ts';
 import type { WeightArray, WeightFile } from './arrays.ts';
 
@@ -84,6 +84,9 @@ export async function readKerasH5(file: string): Promise<KerasLayers> {
   fs.readSync(fd, head, 0, head.length, 0);
   fs.closeSync(fd);
   if (!isHdf5(head)) throw new UserError(`${file}: cannot open as HDF5 (no HDF5 signature): expected a Keras .h5 weights file`);
+  // h5wasm compiles the HDF5 library at import (several CPU seconds): load it only when a
+  // Keras file is actually read, not at every CLI start.
+  const h5wasm: typeof H5Wasm = (await import('h5wasm/node')).default;
   await h5wasm.ready;
   let h5: InstanceType<typeof h5wasm.File>;
   try {
