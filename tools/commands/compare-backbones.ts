@@ -46,7 +46,7 @@ export function formatComparison(rows: readonly ComparisonRow[], format: 'voc' |
 
 interface Flags {
   backbones: string; data: string; format: string; preset?: string; out: string; iterations?: string; minutes?: string;
-  seed: string; minSize?: string; maxSize?: string; trainSplit?: string; testSplit?: string; json?: boolean;
+  seed: string; minSize?: string; maxSize?: string; batchSize?: string; trainSplit?: string; testSplit?: string; json?: boolean;
 }
 
 export function registerCompareBackbones(program: Command): void {
@@ -61,6 +61,7 @@ export function registerCompareBackbones(program: Command): void {
     .option('--iterations <n>', 'updates per backbone (default: the preset\'s)')
     .option('--minutes <m>', 'wall-time budget per backbone')
     .option('--seed <s>', 'the same seed for every backbone', '0')
+    .option('--batch-size <n>', 'images per update (preset)')
     .option('--min-size <px>', 'shorter image side (preset)')
     .option('--max-size <px>', 'cap on the longer side (preset)')
     .option('--train-split <name>', 'split to train on (preset)')
@@ -82,7 +83,7 @@ export function registerCompareBackbones(program: Command): void {
         const t = await trainDetector({
           data: f.data, format, preset, backbone, out: path.join(f.out, backbone), split: f.trainSplit,
           iterations: int(f.iterations, '--iterations'), minutes: f.minutes === undefined ? undefined : parsePositive(f.minutes, '--minutes'),
-          seed: parseIntFlag(f.seed, '--seed'), minSize: int(f.minSize, '--min-size'), maxSize: int(f.maxSize, '--max-size'),
+          seed: parseIntFlag(f.seed, '--seed'), minSize: int(f.minSize, '--min-size'), maxSize: int(f.maxSize, '--max-size'), batchSize: int(f.batchSize, '--batch-size'),
           label: backbone,
         });
         process.stderr.write(`== ${backbone}: evaluating on ${testSplit}\n`);
