@@ -7,8 +7,7 @@
  * Shapes: a [..., M, K] (or [..., K, M] transposed), b [..., K, N] (or [..., N, K]) -> [..., M, N].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { free, runStock, transpose } from './call.ts';
+import { free, runStock, transpose, type WasmKernelArgs } from './call.ts';
 
 function swapLast(t: tf.TensorInfo): number[] {
   const perm = t.shape.map((_, i) => i);
@@ -18,7 +17,7 @@ function swapLast(t: tf.TensorInfo): number[] {
 }
 
 /** The kernelFunc registered for BatchMatMul on wasm. */
-export function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function batchMatMul(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;

@@ -8,6 +8,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
+/** What the engine passes to a wasm kernelFunc. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}
+
 /** Kernels that a resdet kernel replaced: their stock implementation, still callable. */
 const stockKernels = new Map<string, tf.KernelFunc>();
 

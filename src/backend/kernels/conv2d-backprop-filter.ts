@@ -14,14 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, free, matMul, reshape, run, slice, transpose } from './call.ts';
+import { conv2d, free, matMul, reshape, run, slice, transpose, type WasmKernelArgs } from './call.ts';
 
 /** The kernelFunc registered for Conv2DBackpropFilter on wasm. */
-export function conv2DBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilter(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2d, free, run, runStock, slice, transpose } from './call.ts';
+import { conv2d, free, run, runStock, slice, transpose, type WasmKernelArgs } from './call.ts';
 
 /** How one phase r of one spatial axis reads dy: its sub-filter taps, dy window and padding. */
 interface AxisPhase {
@@ -49,11 +49,7 @@ export function planAxisPhase(inLen: number, dyLen: number, k: number, s: number
 }
 
 /** The kernelFunc registered for Conv2DBackpropInput on wasm. */
-export function conv2DBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropInput(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;

@@ -7,18 +7,17 @@
  * Identity do.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { runStock } from './call.ts';
+import { runStock, type WasmKernelArgs } from './call.ts';
 
 /** The kernelFunc registered for Identity on wasm. */
-export function identity(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm }): tf.TensorInfo {
+export function identity(args: Pick<WasmKernelArgs, 'inputs' | 'backend'>): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 /** The kernelFunc registered for Cast on wasm: shares data when the dtype does not change. */
-export function cast(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function cast(args: WasmKernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { dtype } = args.attrs as unknown as tf.CastAttrs;
   if (dtype !== x.dtype) return runStock(args.backend, tf.Cast, args.inputs, args.attrs);

@@ -8,11 +8,10 @@
  * Shapes: dy [N, OH, OW, C], input [N, H, W, C] (output unused) -> dx [N, H, W, C].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { runStock } from './call.ts';
+import { runStock, type WasmKernelArgs } from './call.ts';
 
 /** The kernelFunc registered for MaxPoolGrad on wasm. */
-export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function maxPoolGrad(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;

@@ -12,8 +12,7 @@
  * Shapes: x [d0, ..., dk-1, ...rest] reduced over axes 0..k-1 -> [...rest] (keepDims: [1, ..., 1, ...rest]).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { free, matMul, reshape, runStock } from './call.ts';
+import { free, matMul, reshape, runStock, type WasmKernelArgs } from './call.ts';
 
 /** k when `axis` is exactly the leading axes 0..k-1 (k < rank), else 0. */
 export function leadingAxes(axis: number | number[], shape: number[]): number {
@@ -23,7 +22,7 @@ export function leadingAxes(axis: number | number[], shape: number[]): number {
 }
 
 function reduceLeading(name: string, mean: boolean) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo => {
+  return (args: WasmKernelArgs): tf.TensorInfo => {
     const { backend } = args;
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;

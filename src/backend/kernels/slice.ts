@@ -6,12 +6,11 @@
  * Shapes: x [...], begin/size per axis (size -1 = to the end) -> [...size].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { runStock } from './call.ts';
+import { runStock, type WasmKernelArgs } from './call.ts';
 import { type ElementArray, stridedCopy } from './strided-copy.ts';
 
 /** The kernelFunc registered for Slice on wasm. */
-export function slice(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function slice(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { begin, size } = args.attrs as unknown as tf.SliceAttrs;

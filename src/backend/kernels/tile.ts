@@ -7,8 +7,7 @@
  * Shapes: x [d0, ..., dk], reps [r0, ..., rk] -> [d0*r0, ..., dk*rk].
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { runStock } from './call.ts';
+import { runStock, type WasmKernelArgs } from './call.ts';
 import type { ElementArray } from './strided-copy.ts';
 
 /** Copies dst[start, start+len) to the following (reps-1) blocks, doubling each time. */
@@ -23,7 +22,7 @@ function replicate(dst: ElementArray, start: number, len: number, reps: number):
 }
 
 /** The kernelFunc registered for Tile on wasm. */
-export function tile(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+export function tile(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { reps } = args.attrs as unknown as tf.TileAttrs;

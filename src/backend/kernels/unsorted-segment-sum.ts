@@ -9,14 +9,10 @@
  * [0, numSegments) are dropped, as TensorFlow's UnsortedSegmentSum does on CPU.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { WasmKernelArgs } from './call.ts';
 
 /** The kernelFunc registered for UnsortedSegmentSum on wasm. */
-export function unsortedSegmentSum(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function unsortedSegmentSum(args: WasmKernelArgs): tf.TensorInfo {
   const { backend } = args;
   const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
