@@ -16,7 +16,6 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum.ts';
 import { batchMatMulConfig } from './batch-mat-mul.ts';
 import { sliceConfig } from './slice.ts';
 import { tileConfig } from './tile.ts';
-import { meanConfig, sumConfig } from './reduce-leading.ts';
 import { castConfig, identityConfig } from './identity.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 
@@ -28,8 +27,6 @@ export const WASM_KERNELS: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
   sliceConfig,
   tileConfig,
-  sumConfig,
-  meanConfig,
   identityConfig,
   castConfig,
   maxPoolGradConfig,
