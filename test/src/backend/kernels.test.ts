@@ -33,6 +33,7 @@ async function cpuVsWasm(f: () => tf.Tensor): Promise<number> {
 describe('resdet wasm kernels vs the cpu backend', function () {
   let previous: string;
   before(async () => {
+    await tf.ready(); // another test file may have registered wasm without initialising it
     previous = tf.getBackend();
     await ensureGradients();
     await tf.setBackend('wasm');

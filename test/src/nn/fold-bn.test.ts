@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../../src/backend/index.ts';
 import { foldBatchNorm } from '../../../src/nn/fold-bn.ts';
 
 describe('nn/fold-bn', () => {
+  before(async () => {
+    await initBackend();
+    await tf.ready();
+  });
+
   it('folds by hand: scale = gamma / sqrt(var + eps), bias = beta - mean * scale', () => {
     const before = tf.memory().numTensors;
     // eps = 1, var = [3, 3] -> sqrt(4) = 2; scale = [1/2, 2/2] = [0.5, 1]
