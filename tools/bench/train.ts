@@ -77,7 +77,10 @@ function child(name: string, batch: number): Record<string, unknown> {
   });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as Record<string, unknown>;
-  const why = (r.stderr.trim().split('\n').filter((l) => !l.includes('npm warn')).at(-1) ?? `exit ${r.status ?? r.signal}`).slice(0, 200);
+  const lines = r.stderr.trim().split('\n');
+  // the error line itself (e.g. "RuntimeError: memory access out of bounds"), not the
+  // minified wasm glue source that Node prints above it
+  const why = (lines.find((l) => /^\s*\w*(Error|Aborted)\b/.test(l)) ?? `exit ${r.status ?? r.signal}`).trim().slice(0, 200);
   return { case: name, batch, error: why };
 }
 
