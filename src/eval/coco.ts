@@ -243,6 +243,14 @@ export interface CocoMatches {
   state: Uint8Array;
   /** [K*A] non-ignored GT count (pycocotools `npig`) */
   npig: Int32Array;
+  /**
+   * [N] 1 where the detection can match no GT at any threshold (no GT of its class in the image,
+   * or every IoU below the smallest threshold): its outcome is then FP inside each area range and
+   * IGNORED outside at every threshold, which {@link accumulate} counts without reading `state`.
+   */
+  unmatched: Uint8Array;
+  /** [N] detection areas w*h, by position */
+  area: Float64Array;
 }
 
 /**
@@ -303,6 +311,10 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
   for (let i = 0; i < nG; i++) gKeyOf[i] = gCat[i] * I + gImg[i];
 
   const rank = new Int32Array(N);
+  const unmatched = new Uint8Array(N);
+  const area = new Float64Array(N);
+  let minThr = Infinity;
+  for (const t of params.iouThrs) minThr = Math.min(minThr, t, 1 - 1e-10);
   const state = new Uint8Array(A * T * N);
   let ious = new Float64Array(1024);
   let scratch = cellScratch(64);
@@ -353,8 +365,12 @@ export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEv
     cell.gtIdZero = cellG.idZero;
     cell.dtArea = cellD.area;
     matchCell(cell, params, state, cellD.pos, scratch);
+    for (let d = 0; d < D; d++) {
+      area[cellD.pos[d]] = cellD.area[d];
+      unmatched[cellD.pos[d]] = G === 0 || scratch.dtMaxIou[d] < minThr ? 1 : 0;
+    }
   }
-  return { catIds, imgIds, N, catStart, rank, state, npig };
+  return { catIds, imgIds, N, catStart, rank, state, npig, unmatched, area };
 }
 
 function growCellG(c: { area: Float64Array; crowd: Uint8Array; idZero: Uint8Array; rows: Int32Array }): void {
@@ -380,6 +396,55 @@ export interface CocoAccumulated {
   precision: Float64Array;
   /** [T, K, A, M] row-major; -1 likewise */
   recall: Float64Array;
+}
+
+/** Running counts of one category's detections, per (area, threshold) column. */
+interface ColumnCounts {
+  /** [AT] TPs so far */
+  tpCount: Int32Array;
+  /** [AT] FPs so far among detections that could match */
+  fpCount: Int32Array;
+  /** [A] FPs so far among detections that could match nothing (see CocoMatches.unmatched) */
+  unmatchedFp: Int32Array;
+  /** [group*maxNk] recall at each TP of each column of the group */
+  tpRc: Float64Array;
+  /** [group*maxNk] precision at each TP (pycocotools `tp / (fp + tp + eps)`) */
+  env: Float64Array;
+}
+
+/**
+ * The cumulative TP/FP walk of pycocotools' accumulate over detections `sel[0..nd)` (positions
+ * in accumulate order) for columns g0..g1, recording pr and rc at each TP. Its own function so
+ * that V8 optimises it after a few calls instead of running a long first call interpreted.
+ */
+function countColumns(m: CocoMatches, sel: Int32Array, nd: number, AT: number, g0: number, g1: number, maxNk: number,
+  npOf: Float64Array, colArea: Int32Array, areaLo: Float64Array, areaHi: Float64Array, c: ColumnCounts): void {
+  const { state, unmatched, area } = m;
+  const { tpCount, fpCount, unmatchedFp, tpRc, env } = c;
+  const A = areaLo.length;
+  tpCount.fill(0);
+  fpCount.fill(0);
+  unmatchedFp.fill(0);
+  for (let i = 0; i < nd; i++) {
+    const p = sel[i];
+    if (unmatched[p]) {
+      const ar = area[p];
+      for (let a = 0; a < A; a++) if (ar >= areaLo[a] && ar <= areaHi[a]) unmatchedFp[a]++;
+      continue;
+    }
+    const row = p * AT;
+    for (let at = g0; at < g1; at++) {
+      const s = state[row + at];
+      if (s === TP) {
+        const tp = ++tpCount[at];
+        const j = (at - g0) * maxNk + tp - 1;
+        tpRc[j] = tp / npOf[at];
+        env[j] = tp / (fpCount[at] + unmatchedFp[colArea[at]] + tp + EPS);
+      } else if (s === FP) {
+        fpCount[at]++;
+      }
+    }
+  }
 }
 
 /**
@@ -431,6 +496,10 @@ export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAc
   const A = params.areaRng.length, M = params.maxDets.length;
   const AT = A * T;
   const { catStart, rank, state, npig } = matches;
+  const areaLo = Float64Array.from(params.areaRng, (r) => r[0]);
+  const areaHi = Float64Array.from(params.areaRng, (r) => r[1]);
+  const colArea = Int32Array.from({ length: AT }, (_, at) => Math.floor(at / T));
+  const unmatchedFp = new Int32Array(A); // FPs so far from `unmatched` detections, per area range
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
   let maxNk = 0;
@@ -474,22 +543,7 @@ export function accumulate(matches: CocoMatches, params: CocoEvalParams): CocoAc
       // envelope and the recall lookups need pr/rc at the TPs alone, plus pr[0].
       for (let g0 = 0; g0 < AT; g0 += group) {
         const g1 = Math.min(AT, g0 + group);
-        tpCount.fill(0);
-        fpCount.fill(0);
-        for (let i = 0; i < nd; i++) {
-          const row = sel[i] * AT;
-          for (let at = g0; at < g1; at++) {
-            const s = state[row + at];
-            if (s === TP) {
-              const tp = ++tpCount[at];
-              const j = (at - g0) * maxNk + tp - 1;
-              tpRc[j] = tp / npOf[at];
-              env[j] = tp / (fpCount[at] + tp + EPS);
-            } else if (s === FP) {
-              fpCount[at]++;
-            }
-          }
-        }
+        countColumns(matches, sel, nd, AT, g0, g1, maxNk, npOf, colArea, areaLo, areaHi, { tpCount, fpCount, unmatchedFp, tpRc, env });
         for (let at = g0; at < g1; at++) {
           const a = Math.floor(at / T), t = at % T;
           const np = npig[k * A + a];

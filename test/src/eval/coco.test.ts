@@ -206,7 +206,18 @@ describe('eval/coco', () => {
     const rank = Int32Array.from({ length: N }, () => Math.floor(rand() * 5));
     const state = Uint8Array.from({ length: A * T * N }, () => [TP, FP, IGNORED][Math.floor(rand() * 3)]);
     const npig = Int32Array.from({ length: K * A }, (_, i) => (i % 4 === 3 ? 0 : 5 + (i % 7)));
-    const m: CocoMatches = { catIds: [1, 2, 3], imgIds: [1], N, catStart, rank, state, npig };
+    // A third of the detections match nothing: FP inside each area range, IGNORED outside, at
+    // every threshold (accumulate counts those from `area` without reading `state`).
+    const area = Float64Array.from({ length: N }, () => [100, 1024, 5000, 9216, 20000][Math.floor(rand() * 5)]);
+    const unmatched = Uint8Array.from({ length: N }, () => (rand() < 0.33 ? 1 : 0));
+    for (let q = 0; q < N; q++) {
+      if (!unmatched[q]) continue;
+      for (let a = 0; a < A; a++) {
+        const inside = area[q] >= p.areaRng[a][0] && area[q] <= p.areaRng[a][1];
+        for (let t = 0; t < T; t++) state[(q * A + a) * T + t] = inside ? FP : IGNORED;
+      }
+    }
+    const m: CocoMatches = { catIds: [1, 2, 3], imgIds: [1], N, catStart, rank, state, npig, unmatched, area };
     const acc = accumulate(m, p);
     const R = 101, M = 3;
     for (let k = 0; k < K; k++) for (let a = 0; a < A; a++) for (let mi = 0; mi < M; mi++) for (let t = 0; t < T; t++) {
