@@ -5,17 +5,17 @@
  * [-1, 0) clamp to 0). `aligned` shifts the box by half a cell (detectron2's pixel model);
  * without it a RoI is at least 1x1 cell, as in the original op.
  *
- * Computed without cropAndResize (no gradient in tfjs): bilinear sampling averaged over a bin is
- * separable, `out[r, i, j, c] = sum_y sum_x Wy[r, i, y] Wx[r, j, x] F[b_r, y, x, c]`, where the
- * per-axis weights Wy [P, H] and Wx [P, W] are computed in JS from the box (no gradient w.r.t. the
- * boxes, as approximate joint training, Faster R-CNN Sec. 3.2). Each RoI's window of cells with
- * non-zero weight is gathered ([hm, wm, C], a scatter-add gradient, gather-rows.ts), then two
- * batched matMuls contract its columns and rows: about 2 P hm wm C multiply-adds per RoI instead
- * of a dense map-wide contraction. RoIs go in chunks so a chunk's windows stay under maxElements.
+ * tf.image.cropAndResize has no gradient in tfjs, so this is a custom op: bilinear sampling
+ * averaged over a bin is separable, `out[r, i, j, c] = sum_y sum_x Wy[r, i, y] Wx[r, j, x]
+ * F[b_r, y, x, c]`, with a handful of non-zero weights per bin computed in JS from the box (no
+ * gradient w.r.t. the boxes, as approximate joint training, Faster R-CNN Sec. 3.2). The forward
+ * pass is that sparse sum over C-contiguous feature rows, and the gradient is its transpose (a
+ * scatter-add into the feature map), both as TypedArray loops: on wasm they beat every
+ * gather/matMul formulation tried (GatherV2 and batched small matMuls are slow kernels there) and
+ * need no memory beyond the output. Reading the features back is free on cpu and wasm.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows } from './gather-rows.ts';
-import { MAX_ELEMENTS, validateRoIs, type RoIOpOptions } from './rois.ts';
+import { validateRoIs, type RoIOpOptions } from './rois.ts';
 
 export interface RoIAlignOptions extends RoIOpOptions {
   /** sample points per bin side; <= 0: adaptive `ceil(roi size / P)` as torchvision */
@@ -51,20 +51,35 @@ export function axisWeights(start: number, length: number, outputSize: number, g
   return w;
 }
 
-/** First and last index with a non-zero weight in any of the P rows of `w` [P, size]. */
-function support(w: Float32Array, o: number, p: number, size: number): [number, number] {
-  let lo = size;
-  let hi = -1;
+/** The non-zero entries of each of the P rows of a dense [P, size] weight matrix. */
+interface SparseRows {
+  /** start of bin p's entries in index/weight: offsets[p] .. offsets[p + 1] */
+  offsets: Int32Array;
+  index: Int32Array;
+  weight: Float32Array;
+}
+
+function sparseRows(dense: Float32Array, p: number, size: number): SparseRows {
+  const offsets = new Int32Array(p + 1);
+  const index: number[] = [];
+  const weight: number[] = [];
   for (let q = 0; q < p; q++) {
     for (let v = 0; v < size; v++) {
-      if (w[o + q * size + v] !== 0) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
+      if (dense[q * size + v] !== 0) {
+        index.push(v);
+        weight.push(dense[q * size + v]);
       }
     }
+    offsets[q + 1] = index.length;
   }
-  return hi < 0 ? [0, 0] : [lo, hi];
+  return { offsets, index: Int32Array.from(index), weight: Float32Array.from(weight) };
 }
+
+/**
+ * Visits every (output row, input row, weight) triple of the op: output row `((r P + i) P + j)`
+ * of [R * P * P, C] takes `weight` times input row `(b H + y) W + x` of [N * H * W, C].
+ */
+type Visit = (outRow: number, inRow: number, weight: number) => void;
 
 /**
  * @param features [N, H, W, C] (N = 1 or the batch)
@@ -77,12 +92,9 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
   const r = batchIndices.length;
   const p = opts.outputSize;
   validateRoIs('roiAlign', n, boxes, batchIndices);
-  if (r === 0) return tf.zeros([0, p, p, c]);
   const offset = opts.aligned ? 0.5 : 0;
-  const wy = new Float32Array(r * p * h);
-  const wx = new Float32Array(r * p * w);
-  // the window of map cells each RoI's weights touch: [y0, x0, rows, cols]
-  const win = new Int32Array(4 * r);
+  const ys: SparseRows[] = [];
+  const xs: SparseRows[] = [];
   for (let k = 0; k < r; k++) {
     const x1 = boxes[4 * k] * opts.spatialScale - offset;
     const y1 = boxes[4 * k + 1] * opts.spatialScale - offset;
@@ -94,56 +106,47 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
     }
     const gy = opts.samplingRatio > 0 ? opts.samplingRatio : Math.ceil(rh / p);
     const gx = opts.samplingRatio > 0 ? opts.samplingRatio : Math.ceil(rw / p);
-    wy.set(axisWeights(y1, rh, p, gy, h), k * p * h);
-    wx.set(axisWeights(x1, rw, p, gx, w), k * p * w);
-    const [ylo, yhi] = support(wy, k * p * h, p, h);
-    const [xlo, xhi] = support(wx, k * p * w, p, w);
-    win.set([ylo, xlo, yhi - ylo + 1, xhi - xlo + 1], 4 * k);
+    ys.push(sparseRows(axisWeights(y1, rh, p, gy, h), p, h));
+    xs.push(sparseRows(axisWeights(x1, rw, p, gx, w), p, w));
   }
-  const limit = opts.maxElements ?? MAX_ELEMENTS;
-  return tf.tidy(() => {
-    const table = tf.reshape(features, [n * h * w, c]);
-    const parts: tf.Tensor[] = [];
-    for (let lo = 0; lo < r; ) {
-      // a chunk shares one window size (its largest RoI's); its gathered windows stay under limit
-      let hi = lo;
-      let hm = 1;
-      let wm = 1;
-      while (hi < r) {
-        const nh = Math.max(hm, win[4 * hi + 2]);
-        const nw = Math.max(wm, win[4 * hi + 3]);
-        if (hi > lo && (hi - lo + 1) * Math.max(nh * nw, nh * p, p * p) * c > limit) break;
-        hm = nh;
-        wm = nw;
-        hi++;
-      }
-      const m = hi - lo;
-      const rows = new Int32Array(m * hm * wm);
-      const wxWin = new Float32Array(m * hm * p * wm); // [m, hm, P, wm]: Wx repeated per window row
-      const wyWin = new Float32Array(m * p * hm); // [m, P, hm]
-      for (let k = 0; k < m; k++) {
-        const q = lo + k;
-        const [y0, x0] = [win[4 * q], win[4 * q + 1]];
-        const base = batchIndices[q] * h * w;
-        for (let y = 0; y < hm; y++) {
-          // cells past the map edge get a clamped index and zero weight
-          const yy = Math.min(y0 + y, h - 1);
-          for (let x = 0; x < wm; x++) rows[(k * hm + y) * wm + x] = base + yy * w + Math.min(x0 + x, w - 1);
-        }
-        for (let j = 0; j < p; j++) {
-          for (let x = 0; x < wm && x0 + x < w; x++) {
-            const v = wx[(q * p + j) * w + x0 + x];
-            for (let y = 0; y < hm; y++) wxWin[((k * hm + y) * p + j) * wm + x] = v;
+  const visit = (fn: Visit) => {
+    for (let k = 0; k < r; k++) {
+      const sy = ys[k];
+      const sx = xs[k];
+      const base = batchIndices[k] * h;
+      for (let i = 0; i < p; i++) {
+        for (let a = sy.offsets[i]; a < sy.offsets[i + 1]; a++) {
+          const rowBase = (base + sy.index[a]) * w;
+          const wyv = sy.weight[a];
+          for (let j = 0; j < p; j++) {
+            const outRow = (k * p + i) * p + j;
+            for (let b = sx.offsets[j]; b < sx.offsets[j + 1]; b++) fn(outRow, rowBase + sx.index[b], wyv * sx.weight[b]);
           }
-          for (let y = 0; y < hm && y0 + y < h; y++) wyWin[(k * p + j) * hm + y] = wy[(q * p + j) * h + y0 + y];
         }
       }
-      const windows = tf.reshape(gatherRows(table, rows), [m, hm, wm, c]);
-      const byCol = tf.matMul(tf.tensor4d(wxWin, [m, hm, p, wm]), windows); // [m, hm, P(j), C]
-      const out = tf.matMul(tf.tensor3d(wyWin, [m, p, hm]), tf.reshape(byCol, [m, hm, p * c])); // [m, P(i), P(j) * C]
-      parts.push(tf.reshape(out, [m, p, p, c]));
-      lo = hi;
     }
-    return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
+  };
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const f = (args[0] as tf.Tensor).dataSync() as Float32Array;
+    const out = new Float32Array(r * p * p * c);
+    visit((o, s, wt) => {
+      const oo = o * c;
+      const ss = s * c;
+      for (let q = 0; q < c; q++) out[oo + q] += wt * f[ss + q];
+    });
+    return {
+      value: tf.tensor4d(out, [r, p, p, c]),
+      gradFunc: (dy: tf.Tensor) => {
+        const g = dy.dataSync() as Float32Array;
+        const acc = new Float32Array(n * h * w * c);
+        visit((o, s, wt) => {
+          const oo = o * c;
+          const ss = s * c;
+          for (let q = 0; q < c; q++) acc[ss + q] += wt * g[oo + q];
+        });
+        return tf.tensor4d(acc, [n, h, w, c]);
+      },
+    };
   });
+  return op(features) as tf.Tensor4D;
 }

@@ -3,21 +3,16 @@
  * is rounded to feature cells, cut into P x P bins of `floor`/`ceil` extent, and each bin takes
  * the max of its cells (an empty bin gives 0), as the Caffe layer the paper used.
  *
- * Computed with gathers and max-reductions, so the gradient reaches the features: max over a
- * rectangle is separable (max over its rows of the max over its columns). Step 1 gathers, for
- * every (RoI, bin row), its map rows and takes their max -> [R, P, W, C]; step 2 gathers, for
- * every bin column, its columns and takes their max -> [R, P, P, C]. Bins with fewer cells than
- * the widest bin are padded with a sentinel row/column of -1e30 (never a repeated cell, which
- * would double its gradient). The max gradient of tfjs sends dy to every tied cell; Caffe sends
- * it to the first argmax only (the two differ only on exact ties).
+ * A custom op (tf.image ops have no gradient in tfjs): the forward pass takes each bin's max in a
+ * TypedArray loop over C-contiguous feature rows and records the argmax; the gradient sends each
+ * output's upstream gradient to its argmax cell only (Caffe's ROIPoolingLayer backward; ties go
+ * to the first cell in row-major order). On wasm this is far faster than gathers + tf.max, and
+ * reading the features back is free on cpu and wasm.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows } from './gather-rows.ts';
-import { MAX_ELEMENTS, validateRoIs, type RoIOpOptions } from './rois.ts';
+import { validateRoIs, type RoIOpOptions } from './rois.ts';
 
 export type RoIPoolOptions = RoIOpOptions;
-
-const SENTINEL = -1e30;
 
 /** C's round(): half away from zero (Caffe rounds the RoI with it; Math.round rounds half up). */
 function roundHalfAway(v: number): number {
@@ -52,62 +47,49 @@ export function roiPool(features: tf.Tensor4D, boxes: Float32Array, batchIndices
   const r = batchIndices.length;
   const p = opts.outputSize;
   validateRoIs('roiPool', n, boxes, batchIndices);
-  if (r === 0) return tf.zeros([0, p, p, c]);
   const rows: Int32Array[] = [];
   const cols: Int32Array[] = [];
   for (let k = 0; k < r; k++) {
     rows.push(binRanges(boxes[4 * k + 1], boxes[4 * k + 3], p, h, opts.spatialScale));
     cols.push(binRanges(boxes[4 * k], boxes[4 * k + 2], p, w, opts.spatialScale));
   }
-  return tf.tidy(() => {
-    const parts: tf.Tensor[] = [];
-    for (let lo = 0; lo < r; ) {
-      const b = batchIndices[lo];
-      // the widest bin of the chunk sets the gather depth; chunks keep [m*P*ky, W+1, C] bounded
-      let hi = lo;
-      let ky = 1;
-      let kx = 1;
-      while (hi < r && batchIndices[hi] === b) {
-        let nky = ky;
-        let nkx = kx;
-        for (let q = 0; q < p; q++) {
-          nky = Math.max(nky, rows[hi][2 * q + 1] - rows[hi][2 * q]);
-          nkx = Math.max(nkx, cols[hi][2 * q + 1] - cols[hi][2 * q]);
-        }
-        const m = hi - lo + 1;
-        if (m > 1 && m * p * Math.max(nky * (w + 1), p * nkx) * c > (opts.maxElements ?? MAX_ELEMENTS)) break;
-        ky = nky;
-        kx = nkx;
-        hi++;
-      }
-      const m = hi - lo;
-      const fb = tf.slice(features, [b, 0, 0, 0], [1, h, w, c]);
-      // sentinel row h and column w
-      const padded = tf.pad(tf.reshape(fb, [h, w, c]), [[0, 1], [0, 1], [0, 0]], SENTINEL);
-      const rowIdx = new Int32Array(m * p * ky).fill(h);
-      const colIdx = new Int32Array(m * p * p * kx);
-      const nonEmpty = new Float32Array(m * p * p);
-      for (let k = 0; k < m; k++) {
-        const ry = rows[lo + k];
-        const rx = cols[lo + k];
-        for (let i = 0; i < p; i++) {
-          for (let y = ry[2 * i]; y < ry[2 * i + 1]; y++) rowIdx[(k * p + i) * ky + y - ry[2 * i]] = y;
-          for (let j = 0; j < p; j++) {
-            const base = ((k * p + i) * p + j) * kx;
-            // step-2 table rows are (k, i, x): index (k * P + i) * (W + 1) + x; pad with x = W
-            for (let t = 0; t < kx; t++) {
-              const x = rx[2 * j] + t;
-              colIdx[base + t] = (k * p + i) * (w + 1) + (x < rx[2 * j + 1] ? x : w);
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const f = (args[0] as tf.Tensor).dataSync() as Float32Array;
+    const out = new Float32Array(r * p * p * c);
+    // flat input index of each output's max (-1 for an empty bin), as Caffe's argmax_data
+    const argmax = new Int32Array(r * p * p * c).fill(-1);
+    for (let k = 0; k < r; k++) {
+      const base = batchIndices[k] * h;
+      for (let i = 0; i < p; i++) {
+        for (let j = 0; j < p; j++) {
+          const o = ((k * p + i) * p + j) * c;
+          const [ys, ye, xs, xe] = [rows[k][2 * i], rows[k][2 * i + 1], cols[k][2 * j], cols[k][2 * j + 1]];
+          if (ye <= ys || xe <= xs) continue; // empty bin: 0, no gradient
+          out.fill(-Infinity, o, o + c);
+          for (let y = ys; y < ye; y++) {
+            for (let x = xs; x < xe; x++) {
+              const src = ((base + y) * w + x) * c;
+              // strict > keeps the first maximum in row-major order, as Caffe
+              for (let q = 0; q < c; q++) {
+                if (f[src + q] > out[o + q]) {
+                  out[o + q] = f[src + q];
+                  argmax[o + q] = src + q;
+                }
+              }
             }
-            nonEmpty[(k * p + i) * p + j] = ry[2 * i + 1] > ry[2 * i] && rx[2 * j + 1] > rx[2 * j] ? 1 : 0;
           }
         }
       }
-      const byRow = tf.max(tf.reshape(gatherRows(padded, rowIdx), [m * p, ky, w + 1, c]), 1); // [m*P, W+1, C]
-      const byBin = tf.max(tf.reshape(gatherRows(tf.reshape(byRow, [m * p * (w + 1), c]), colIdx), [m, p, p, kx, c]), 3);
-      parts.push(tf.mul(byBin, tf.tensor4d(nonEmpty, [m, p, p, 1])));
-      lo = hi;
     }
-    return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
+    return {
+      value: tf.tensor4d(out, [r, p, p, c]),
+      gradFunc: (dy: tf.Tensor) => {
+        const g = dy.dataSync() as Float32Array;
+        const acc = new Float32Array(n * h * w * c);
+        for (let o = 0; o < argmax.length; o++) if (argmax[o] >= 0) acc[argmax[o]] += g[o];
+        return tf.tensor4d(acc, [n, h, w, c]);
+      },
+    };
   });
+  return op(features) as tf.Tensor4D;
 }

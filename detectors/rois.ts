@@ -1,7 +1,7 @@
 /**
  * What the RoI ops (roi-align.ts, roi-pool.ts) share: their geometry options and the check of
  * a RoI batch. RoIs are packed `[x1, y1, x2, y2]` in input pixels with one image index each,
- * grouped by image, so each op can work image by image and keep the input order.
+ * grouped by image (the order the RoI heads build them in).
  */
 
 export interface RoIOpOptions {
@@ -9,12 +9,7 @@ export interface RoIOpOptions {
   outputSize: number;
   /** feature cells per input pixel: 1 / stride */
   spatialScale: number;
-  /** cap on the floats of one chunk's intermediate tensor (default 64 Mi floats = 256 MB) */
-  maxElements?: number;
 }
-
-/** Default cap on one chunk's intermediate tensor: 64 Mi floats = 256 MB. */
-export const MAX_ELEMENTS = 1 << 26;
 
 /**
  * Throws unless there is one image index per box and the indices are sorted and in [0, n).

@@ -29,21 +29,27 @@ describe('detectors/roi-pool', () => {
     tf.dispose([f, out]);
   });
 
-  it('matches the brute-force Caffe loop (two images, empty bins, chunks)', () => {
+  it('matches the brute-force Caffe loop (two images, empty bins)', () => {
     const boxes = [[3, 2, 40, 30], [-20, -15, 20, 25], [50, 10, 90, 70], [0, 0, 0, 0], [60, 60, 200, 200], [5, 5, 100, 100]];
     const batch = [0, 0, 0, 1, 1, 1];
     const m = randomMap([2, 6, 7, 3], 4);
     const f = tf.tensor4d(m.data, m.shape);
     const before = tf.memory().numTensors;
-    for (const maxElements of [undefined, 1]) {
-      const out = roiPool(f, Float32Array.from(boxes.flat()), Int32Array.from(batch), { outputSize: 3, spatialScale: 1 / 8, maxElements });
-      const ref = referenceRoiPool(m, boxes, batch, 3, 1 / 8);
-      const got = out.dataSync();
-      for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got[i] - ref[i]) < 1e-6, `[${i}] ${got[i]} vs ${ref[i]}`);
-      out.dispose();
-    }
+    const out = roiPool(f, Float32Array.from(boxes.flat()), Int32Array.from(batch), { outputSize: 3, spatialScale: 1 / 8 });
+    const ref = referenceRoiPool(m, boxes, batch, 3, 1 / 8);
+    const got = out.dataSync();
+    for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got[i] - ref[i]) < 1e-6, `[${i}] ${got[i]} vs ${ref[i]}`);
+    out.dispose();
     assert.equal(tf.memory().numTensors, before);
     f.dispose();
+  });
+
+  it('gradient goes to the first argmax cell only (Caffe), also on ties', () => {
+    // a constant 2x2 map pooled into one bin: every cell ties; Caffe's strict > picks cell (0, 0)
+    const f = tf.ones([1, 2, 2, 1]);
+    const g = tf.grad((x: tf.Tensor) => tf.sum(roiPool(x as tf.Tensor4D, Float32Array.from([0, 0, 1, 1]), Int32Array.from([0]), { outputSize: 1, spatialScale: 1 })))(f);
+    assert.deepEqual(Array.from(g.dataSync()), [1, 0, 0, 0]);
+    tf.dispose([f, g]);
   });
 
   it('gradient w.r.t. the features equals central differences (argmax cells only)', () => {
