@@ -4,20 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseCocoInstances } from '../../../datasets/coco/annotations.ts';
 import { checkDetectionsAgainstGt, detectionAt, detectionsFromList, detectionsFromXywh, loadCocoResults, parseCocoResults, writeCocoResults } from '../../../datasets/coco/results.ts';
 import { scanCocoResults } from '../../../datasets/coco/results-scan.ts';
+import { tmpDir } from '../../helpers/tmp.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('datasets/coco/results', () => {
   let tmp = '';
   before(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-coco-results-'));
+    tmp = tmpDir('resdet-coco-results-');
   });
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('write then read gives back every double exactly, and xyxy boxes x2 = x + w', () => {
     // awkward values: float32 printed as double, 17 significant digits, tiny and huge exponents

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { evalCoco } from '../../../tools/commands/eval-coco.ts';
 import { EVAL_GOLDEN, runCli } from '../../helpers/cli.ts';
 import { requireShared } from '../../helpers/shared.ts';
+import { tmpDir } from '../../helpers/tmp.ts';
 import { assertMetric } from '../../helpers/metrics.ts';
 
 const CASE = path.join(EVAL_GOLDEN, 'coco', 'crowd_regions');
@@ -19,10 +19,7 @@ describe('resdet eval coco (CLI)', function () {
   let tmp = '';
   before(function () {
     requireShared(this, CASE);
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-eval-coco-'));
-  });
-  after(() => {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    tmp = tmpDir('resdet-eval-coco-');
   });
 
   it('--json prints one object with the golden stats and per-category table', () => {
