@@ -21,7 +21,7 @@ import { parsePositive } from './train-detector.ts';
 
 /** The demo's defaults (measured in the README's demo section). */
 export const DEMO_DEFAULTS = {
-  minutes: 5,
+  minutes: 15,
   images: 240,
   width: 128,
   height: 96,
@@ -30,6 +30,8 @@ export const DEMO_DEFAULTS = {
   lr: 0.02,
   /** test images drawn */
   drawn: 6,
+  /** score of the boxes drawn (a few minutes of training leaves the detector unsure) */
+  drawThreshold: 0.3,
 };
 
 /** Tiles PNGs into one picture, `columns` wide, with a 4-pixel gap. */
@@ -81,13 +83,13 @@ export function registerDemo(program: Command): void {
         const ev = await evaluateModel(model, spec, { data, format: 'voc', split: 'test', resultsDir: path.join(out, 'results') });
         for (const line of formatMetrics(ev.metrics)) say(`    ${line}`);
 
-        say('4/4 drawing detections (score >= 0.5)');
+        say(`4/4 drawing detections (score >= ${DEMO_DEFAULTS.drawThreshold})`);
         const drawDir = path.join(out, 'detections');
         fs.mkdirSync(drawDir, { recursive: true });
         const drawn: string[] = [];
         for (const [i, r] of ev.set.records.slice(0, DEMO_DEFAULTS.drawn).entries()) {
           const d = ev.detections[i];
-          const keep = Array.from(d.scores.keys()).filter((k) => d.scores[k] >= 0.5);
+          const keep = Array.from(d.scores.keys()).filter((k) => d.scores[k] >= DEMO_DEFAULTS.drawThreshold);
           const file = path.join(drawDir, `${r.id}.png`);
           await drawDetections(r.imagePath, r, {
             boxes: Float32Array.from(keep.flatMap((k) => Array.from(d.boxes.subarray(4 * k, 4 * k + 4)))),
