@@ -53,6 +53,18 @@ describe('detectors/rpn', () => {
     rpn.dispose();
   });
 
+  it('propose: hand-computed filtering (min size, then NMS 0.7 by objectness)', () => {
+    const rpn = new RegionProposalNetwork({ ...RPN_DEFAULTS, minSize: 4 }, 4, 16, new Rng(0));
+    // zero deltas: proposals = anchors clipped to 64 x 64. a0 [0,0,10,10] 1.0; a1 [1,0,11,10] 2.0
+    // (IoU with a0 = 90/110 = 0.82 > 0.7); a2 [50,50,52,52] 3.0 is 2 px wide < minSize 4;
+    // a3 [-8,40,20,80] -> clipped [0,40,20,64] 0.5. Kept: a1 (suppresses a0), a3.
+    const anchors = Float32Array.from([0, 0, 10, 10, 1, 0, 11, 10, 50, 50, 52, 52, -8, 40, 20, 80]);
+    const { boxes, scores } = rpn.propose([1, 2, 3, 0.5], new Float32Array(16), anchors, size, false);
+    assert.deepEqual(Array.from(boxes), [1, 0, 11, 10, 0, 40, 20, 64]);
+    assert.deepEqual(Array.from(scores), [2, 0.5]);
+    rpn.dispose();
+  });
+
   it('propose: clipped, >= minSize, sorted, NMS-separated, at most postNmsTopN', () => {
     const rpn = new RegionProposalNetwork({ ...RPN_DEFAULTS, anchorSizes: [16, 32], minSize: 4, postNmsTopNTest: 10 }, 4, 16, new Rng(0));
     const rng = new Rng(3);
