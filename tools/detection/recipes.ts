@@ -1,14 +1,10 @@
 /**
  * Training recipes of `resdet train-detector --preset`, as plain typed objects (STYLE.md
- * habit 4). Each names its source.
+ * habit 4).
  *
- * - voc: Faster R-CNN on VOC07+12 trainval as the ResNet paper's Sec. 4.3 / Appendix A follows
- *   Ren et al. (Sec. 4.1 of Faster R-CNN): SGD momentum 0.9, learning rate 0.001 for 60k
- *   mini-batches then 0.0001 for 20k; one image per mini-batch (py-faster-rcnn
- *   TRAIN.IMS_PER_BATCH 1); shorter side 600, longer side at most 1000; horizontal flips; weight
- *   decay 0.0001 (the ResNet paper's value, as its py-faster-rcnn ResNet configs).
- * - coco: the paper's Appendix A COCO schedule: 8 images per mini-batch (8 GPUs x 1 image),
- *   0.001 for 240k iterations then 0.0001 for 80k; shorter side 600.
+ * - voc, coco: the paper's recipes as detectors/presets defines them (VOC 07+12 after Faster
+ *   R-CNN / tf-faster-rcnn; COCO after the ResNet paper's Appendix A), with the splits they train
+ *   and test on.
  * - shapes: the demo's recipe for the synthetic shapes set on a CPU (wasm) backend: a small
  *   backbone (ResNet-18, trained from scratch: no pretrained weights can be downloaded), images
  *   with a shorter side of 96 px, anchors 16/32/64 for objects of 14-45 px, 64 sampled anchors
@@ -18,6 +14,7 @@
  *   convolution gradients, so 8 images cost about 2.5x one image (measured: 31.5 s vs 12.8 s on
  *   the shared 2-core machine). Measured in the README's demo section.
  */
+import { PRESETS, type DetectionRecipe } from '../../detectors/presets/index.ts';
 import type { FasterRCNNOverrides } from '../../detectors/index.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
 
@@ -49,15 +46,19 @@ export interface Recipe {
 
 const SPLITS = { trainSplit: { voc: 'trainval', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' } };
 
+/** A detectors/presets recipe as a train-detector recipe (numClasses comes from the data). */
+function fromPreset(p: DetectionRecipe): Recipe {
+  const { numClasses: _numClasses, ...detector } = p.detector;
+  return {
+    backbone: 'resnet101', batchSize: p.solver.imagesPerBatch, lr: p.solver.lr, steps: [...p.solver.steps], iterations: p.solver.maxIter,
+    momentum: p.solver.momentum, weightDecay: p.solver.weightDecay, minSize: p.input.shortSide, maxSize: p.input.maxSize, flip: p.input.flip,
+    norm: 'torchvision', ...SPLITS, detector,
+  };
+}
+
 export const RECIPES = {
-  voc: {
-    backbone: 'resnet101', batchSize: 1, lr: 0.001, steps: [60000], iterations: 80000, momentum: 0.9, weightDecay: 1e-4,
-    minSize: 600, maxSize: 1000, flip: true, norm: 'torchvision', ...SPLITS, detector: {},
-  },
-  coco: {
-    backbone: 'resnet101', batchSize: 8, lr: 0.001, steps: [240000], iterations: 320000, momentum: 0.9, weightDecay: 1e-4,
-    minSize: 600, maxSize: 1000, flip: true, norm: 'torchvision', ...SPLITS, detector: {},
-  },
+  voc: fromPreset(PRESETS.voc),
+  coco: fromPreset(PRESETS.coco),
   shapes: {
     backbone: 'resnet18', batchSize: 8, lr: 0.02, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
     minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
