@@ -6,7 +6,8 @@
 import { inputError } from '../errors.ts';
 import type { CocoInstances } from '../../datasets/coco/annotations.ts';
 import { checkDetectionsAgainstGt, detectionsFromXywh, validateDetections, type CocoDetections } from '../../datasets/coco/results.ts';
-import { accumulate, cocoEvalParams, matchAll, type CocoEvalParams } from './coco.ts';
+import { cocoEvalParams, matchAll, type CocoEvalParams } from './coco.ts';
+import { accumulate } from './coco-accumulate.ts';
 import { formatSummary, perCategoryAp, summarizeStats, type CocoCategoryAp } from './coco-summary.ts';
 
 /** Everything pycocotools' COCOeval leaves behind, plus the per-category table. */

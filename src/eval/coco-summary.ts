@@ -2,7 +2,8 @@
  * pycocotools' `summarize()` for bbox (the 12 stats and their printed lines) and the usual
  * per-category AP table (detectron2's `_derive_coco_results`), from accumulated arrays.
  */
-import type { CocoAccumulated, CocoEvalParams } from './coco.ts';
+import type { CocoEvalParams } from './coco.ts';
+import type { CocoAccumulated } from './coco-accumulate.ts';
 import { npMean } from './numpy.ts';
 
 /** One row of the per-category table; each value is -1 when the category has no non-crowd GT. */

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { parseCocoInstances, type CocoInstances } from '../../../datasets/coco/annotations.ts';
 import { detectionsFromXywh, type CocoDetections } from '../../../datasets/coco/results.ts';
-import { accumulate, boxIouXywh, cellScratch, COCO_EVAL_DEFAULTS, cocoEvalParams, FP, IGNORED, matchAll, matchCell, TP, type CocoMatches } from '../../../src/eval/coco.ts';
+import { accumulate } from '../../../src/eval/coco-accumulate.ts';
+import { boxIouXywh, cellScratch, COCO_EVAL_DEFAULTS, cocoEvalParams, FP, IGNORED, matchAll, matchCell, TP, type CocoMatches } from '../../../src/eval/coco.ts';
 import { CocoEvaluator, evaluateCoco } from '../../../src/eval/coco-evaluator.ts';
 
 type Xywh = [number, number, number, number];
