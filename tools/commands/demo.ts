@@ -104,7 +104,7 @@ export function registerDemo(program: Command): void {
         say(`VOC mAP@0.5 ${ev.metrics.voc.mAP07.toFixed(3)} (07) / ${ev.metrics.voc.mAPArea.toFixed(3)} (area); COCO mAP@.5 ${ev.metrics.coco.stats[1].toFixed(3)}, mAP@[.5,.95] ${ev.metrics.coco.stats[0].toFixed(3)}; ${trained.step} steps, total ${formatDuration((Date.now() - t0) / 1000)}`);
         say(`data:       ${data} (VOC: ${shapes.vocRoot}, COCO: ${data}/annotations)`);
         say(`checkpoint: ${trained.checkpoint}`);
-        say(`log:        ${trained.logFile}`);
+        say(`log:        ${trained.logFile} (curves: ${trained.plotFile})`);
         say(`results:    ${ev.results}`);
         say(`pictures:   ${sheet} (and ${drawDir}/)`);
         say(`next:       npx resdet detect --checkpoint ${trained.checkpoint} IMAGE... --draw DIR`);
