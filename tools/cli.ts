@@ -6,12 +6,15 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { UserError } from '../src/errors.ts';
-import { COMMANDS } from './commands/index.ts';
+import { COMMANDS, commandNamed, type CommandName } from './commands/index.ts';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string; description: string };
 
-/** Builds the program; exported so tests can run subcommands in-process. */
-export function buildProgram(): Command {
+/**
+ * Builds the program; exported so tests can run subcommands in-process.
+ * @param only register just these subcommands (default: all of them, as `--help` lists them)
+ */
+export async function buildProgram(only?: readonly CommandName[]): Promise<Command> {
   const program = new Command('resdet')
     .description(pkg.description)
     .version(pkg.version)
@@ -21,13 +24,15 @@ export function buildProgram(): Command {
     const backend = cmd.opts().backend as string | undefined;
     if (backend) process.env.RESDET_BACKEND = backend;
   });
-  for (const register of COMMANDS) register(program);
+  const names = only ?? (Object.keys(COMMANDS) as CommandName[]);
+  for (const name of names) (await COMMANDS[name]())(program);
   return program;
 }
 
 /** Runs the CLI; user errors print `resdet: error: ...` and exit with status 1. */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const named = commandNamed(argv.slice(2));
+  const program = (await buildProgram(named ? [named] : undefined)).exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
