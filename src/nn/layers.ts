@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from './module.ts';
+import { batchNormTrain } from './batchnorm-train.ts';
 import { Rng } from '../random.ts';
 
 export interface Conv2dOptions {
@@ -106,20 +107,15 @@ export class BatchNorm2d extends Layer {
         return tf.add(tf.mul(x, scale), shift);
       });
     }
-    const axes = x.rank === 4 ? [0, 1, 2] : [0];
-    const { mean, variance } = tf.moments(x, axes);
     const count = x.size / this.channels;
-    // Running statistics use the unbiased variance, as PyTorch does.
-    tf.tidy(() => {
+    // Closed-form backward (batchnorm-train.ts); running statistics use the unbiased variance,
+    // as PyTorch does.
+    return batchNormTrain(x, this.weight, this.bias, this.eps, (mean, variance) => tf.tidy(() => {
       const m = this.momentum;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
       const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
       this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
-    });
-    const y = tf.tidy(() => tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.eps))), this.weight), this.bias));
-    mean.dispose();
-    variance.dispose();
-    return y;
+    }));
   }
 }
 

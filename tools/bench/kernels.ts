@@ -1,7 +1,7 @@
 /**
  * Per-kernel profile of conv-net training steps on the wasm backend (issue 3, "Speed").
  *
- *   npm run bench:kernels [-- --stock] [--workloads cifar32,cifar128,r50] [--reps 3] [--bn moments|fused]
+ *   npm run bench:kernels [-- --stock] [--workloads cifar32,cifar128,r50] [--reps 3] [--bn moments|fused|closed]
  *
  * Workloads (self-contained op stacks, not resdet's model classes, so the numbers isolate kernels):
  * - cifarB: CIFAR ResNet-20 (He et al. Sec. 4.2: 3x3 convs, widths 16/32/64, 3 blocks per stage,
@@ -19,8 +19,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { ensureGradients } from '../../src/backend/gradients.ts';
 import { registerWasmKernels } from '../../src/backend/kernels/index.ts';
+import { batchNormTrain } from '../../src/nn/batchnorm-train.ts';
 
-interface Args { stock: boolean; workloads: string[]; reps: number; bn: 'moments' | 'fused' }
+interface Args { stock: boolean; workloads: string[]; reps: number; bn: BnStyle }
+type BnStyle = 'moments' | 'fused' | 'closed';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { stock: false, workloads: ['cifar32', 'cifar128', 'r50'], reps: 3, bn: 'moments' };
@@ -29,7 +31,11 @@ function parseArgs(argv: string[]): Args {
     if (a === '--stock') args.stock = true;
     else if (a === '--workloads') args.workloads = argv[++i].split(',');
     else if (a === '--reps') args.reps = Number(argv[++i]);
-    else if (a === '--bn') args.bn = argv[++i] === 'fused' ? 'fused' : 'moments';
+    else if (a === '--bn') {
+      const style = argv[++i];
+      if (style !== 'moments' && style !== 'fused' && style !== 'closed') throw new Error(`--bn: expected moments, fused or closed, got ${style}`);
+      args.bn = style;
+    }
     else throw new Error(`unknown argument ${a}`);
   }
   return args;
@@ -43,17 +49,22 @@ function fixed(shape: number[], scale: number): tf.Tensor {
 
 class Net {
   readonly vars: tf.Variable[] = [];
-  constructor(readonly bnStyle: 'moments' | 'fused') {}
+  constructor(readonly bnStyle: BnStyle) {}
 
   conv(x: tf.Tensor4D, k: number, cout: number, stride: number, pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
     return tf.conv2d(x, this.param('w', [k, k, x.shape[3], cout], Math.sqrt(2 / (k * k * cout))) as tf.Tensor4D, stride, pad);
   }
 
-  /** Training-mode batch norm: batch statistics, as src/nn's BatchNorm2d ('moments') or tf.batchNorm ('fused'). */
+  /**
+   * Training-mode batch norm: batch statistics, as moments + broadcast ops ('moments', resdet's
+   * BatchNorm2d before the closed-form backward), tf.batchNorm ('fused') or src/nn's
+   * batchNormTrain ('closed', customGrad with the closed-form backward).
+   */
   bn(x: tf.Tensor4D): tf.Tensor4D {
     const c = x.shape[3];
     const gamma = this.param('g', [c], 0, 1);
     const beta = this.param('b', [c], 0);
+    if (this.bnStyle === 'closed') return batchNormTrain(x, gamma, beta, 1e-5) as tf.Tensor4D;
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     if (this.bnStyle === 'fused') return tf.batchNorm(x, mean, variance, beta, gamma, 1e-5) as tf.Tensor4D;
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
