@@ -8,11 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { loadDetectionSet } from '../../datasets/detection/index.ts';
 import { makeShapes, type ShapeClass } from '../../datasets/shapes/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { drawDetections } from '../detection/draw.ts';
 import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
+import { RECIPES } from '../detection/recipes.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { trainDetector } from '../detection/train.ts';
 import { formatMetrics } from './evaluate.ts';
@@ -71,9 +73,14 @@ export function registerDemo(program: Command): void {
       say(`1/4 data: ${shapes.train} train + ${shapes.val} test images (${shapes.objects} objects: ${shapes.classes.join(', ')}) in ${formatDuration((Date.now() - t0) / 1000)}`);
 
       say(`2/4 training Faster R-CNN ResNet-18 for ${minutes} min (recipe 'shapes': shorter side 96, anchors 16/32/64, from scratch)`);
+      // Batches hold one orientation (datasets/detection/batches.ts) and the generated sizes are
+      // jittered, so a small --images may not hold 8 train images of one orientation: cap the batch.
+      const train = loadDetectionSet({ data, format: 'voc', split: RECIPES.shapes.trainSplit.voc }).records;
+      const landscape = train.filter((r) => r.width >= r.height).length;
+      const batchSize = Math.min(RECIPES.shapes.batchSize, Math.max(landscape, train.length - landscape));
       const trained = await trainDetector({
         data, format: 'voc', preset: 'shapes', out: path.join(out, 'model'), seed, minutes, iterations: 1_000_000, lr: DEMO_DEFAULTS.lr, steps: [],
-        checkpointEvery: 10,
+        checkpointEvery: 10, batchSize,
       });
       say(`    ${trained.step} steps in ${formatDuration(trained.seconds)} (${trained.imagesPerSecond.toFixed(2)} images/s)`);
 
