@@ -11,15 +11,16 @@ import { initBackend } from '../../../src/backend/index.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { trainDetector } from '../../../tools/detection/train.ts';
 import { runCli } from '../../helpers/cli.ts';
+import { TINY_DETECTOR_FLAGS, tinyShapesArgs } from '../../helpers/tiny-shapes.ts';
 
 describe('tools: train-detector / detect / evaluate (tiny shapes set)', function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-det-cli-'));
   const data = path.join(tmp, 'shapes');
-  const tiny = ['--min-size', '32', '--max-size', '48', '--batch-size', '2'];
+  const tiny = TINY_DETECTOR_FLAGS;
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('make-shapes writes the set and says where', function () {
-    const r = runCli(['make-shapes', '--out', data, '--images', '10', '--size', '64x48', '--classes', 'circle,square', '--objects', '1,3', '--seed', '3']);
+    const r = runCli(tinyShapesArgs(data));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^wrote 10 images \(8 train, 2 val\/test\), \d+ objects, classes circle, square in/);
     assert.ok(fs.existsSync(path.join(data, 'VOC2007/Annotations/000010.xml')));
