@@ -23,13 +23,45 @@ export const SAFETENSORS_DTYPES: Readonly<Record<string, TorchDtype>> = {
 /** Header of resdet's training checkpoints (src/train/checkpoint.ts). */
 const RESDET_CHECKPOINT = { format: 'resdet-checkpoint', modelPrefix: 'model.' };
 
-/** Reads the header only: tensor entries and metadata, validated against the file size. */
-export function readSafetensorsHeader(bytes: Uint8Array, file: string): {
-  entries: Array<{ name: string; dtype: TorchDtype; shape: number[]; begin: number; end: number }>;
+/** One tensor of a safetensors header, validated; `begin`/`end` are relative to `dataStart`. */
+export interface SafetensorsEntry {
+  name: string;
+  dtype: TorchDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** What `readSafetensorsHeader` checks beyond what the format itself requires. */
+export interface SafetensorsHeaderOptions {
+  /**
+   * the file that was expected, for the error on a file too short to hold the header length;
+   * default 'a safetensors file (8-byte header length)'
+   */
+  expected?: string;
+  /** accepted dtypes (safetensors names, e.g. ['F32', 'I32']); default every dtype of SAFETENSORS_DTYPES */
+  dtypes?: readonly string[];
+  /**
+   * require the layout `encodeSafetensors` (and huggingface's writer) produce: tensors back to
+   * back in header order from offset 0, and the data ending exactly at the last tensor's end, so
+   * a file with a gap, an overlap or trailing bytes is refused (resdet's checkpoints ask this)
+   */
+  contiguous?: boolean;
+}
+
+/**
+ * Reads the header only: tensor entries and metadata, validated against the file size (and the
+ * options' stricter checks).
+ * @param bytes the whole file
+ * @param file its name, for error messages
+ * @throws UserError naming the file and the bad field
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, file: string, opts: SafetensorsHeaderOptions = {}): {
+  entries: SafetensorsEntry[];
   metadata: Record<string, string>;
   dataStart: number;
 } {
-  if (bytes.length < 8) throw inputError(file, '', `expected a safetensors file (8-byte header length), got ${bytes.length} bytes`);
+  if (bytes.length < 8) throw inputError(file, '', `expected ${opts.expected ?? 'a safetensors file (8-byte header length)'}, got ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(bytes.length - 8)) throw inputError(file, 'header length', `expected at most ${bytes.length - 8} bytes, got ${n} (truncated, or not safetensors)`);
@@ -41,9 +73,11 @@ export function readSafetensorsHeader(bytes: Uint8Array, file: string): {
     throw inputError(file, 'header', `expected UTF-8 JSON, got an error (${(err as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw inputError(file, 'header', `expected a JSON object, got ${quote(header)}`);
+  const dtypes = opts.dtypes ?? Object.keys(SAFETENSORS_DTYPES);
   const dataLen = bytes.length - dataStart;
-  const entries = [];
+  const entries: SafetensorsEntry[] = [];
   let metadata: Record<string, string> = {};
+  let next = 0; // where the next tensor must begin when `contiguous`
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       metadata = (raw ?? {}) as Record<string, string>;
@@ -51,18 +85,21 @@ export function readSafetensorsHeader(bytes: Uint8Array, file: string): {
     }
     const where = `tensors[${quote(name)}]`;
     const e = (raw ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dtype = SAFETENSORS_DTYPES[String(e.dtype)];
-    if (!dtype) throw inputError(file, `${where}.dtype`, `expected one of ${Object.keys(SAFETENSORS_DTYPES).join(', ')}, got ${quote(e.dtype)}`);
+    const dtype = dtypes.includes(String(e.dtype)) ? SAFETENSORS_DTYPES[String(e.dtype)] : undefined;
+    if (!dtype) throw inputError(file, `${where}.dtype`, `expected one of ${dtypes.join(', ')}, got ${quote(e.dtype)}`);
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw inputError(file, `${where}.shape`, `expected non-negative integers, got ${quote(e.shape)}`);
     const shape = e.shape as number[];
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) throw inputError(file, `${where}.data_offsets`, `expected [begin, end], got ${quote(offs)}`);
     const [begin, end] = offs as [number, number];
     const size = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    if (opts.contiguous && (begin !== next || end !== next + size)) throw inputError(file, `${where}.data_offsets`, `expected [${next}, ${next + size}] for shape [${shape}], got ${quote(offs)}`);
     if (end - begin !== size) throw inputError(file, `${where}.data_offsets`, `expected ${size} bytes for ${e.dtype} [${shape}], got ${quote(offs)}`);
     if (end > dataLen) throw inputError(file, `${where}.data_offsets`, `expected to end within the ${dataLen} data bytes, got ${end} (truncated file)`);
     entries.push({ name, dtype, shape, begin, end });
+    next = end;
   }
+  if (opts.contiguous && next !== dataLen) throw inputError(file, 'data', `expected ${next} bytes after the header, got ${dataLen}`);
   return { entries, metadata, dataStart };
 }
 
@@ -89,23 +126,36 @@ export function readSafetensors(bytes: Uint8Array, file: string): WeightFile {
   return { tensors, layout: resdet ? 'tfjs' : 'torch' };
 }
 
+/** A dense row-major array to write: float32 is stored as F32, int32 as I32. */
+export interface SafetensorsArray {
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
 /**
- * Writes float32 arrays as a safetensors file (dtype F32, header padded to 8 bytes), atomically.
+ * Writes arrays as a safetensors file (header padded to 8 bytes), atomically.
  * @param tensors name -> dense row-major array and its shape, written in this order
  * @param metadata optional string map stored as `__metadata__`
  */
-export function writeSafetensors(file: string, tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): void {
+export function writeSafetensors(file: string, tensors: Map<string, SafetensorsArray>, metadata?: Record<string, string>): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
-/** The bytes `writeSafetensors` writes. */
-export function encodeSafetensors(tensors: Map<string, { shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The bytes `writeSafetensors` writes: `{"__metadata__": metadata, name: {dtype, shape,
+ * data_offsets}, ...}` in that key order, padded with spaces to a multiple of 8 bytes, then the
+ * tensors back to back in map order (the layout `readSafetensorsHeader`'s `contiguous` checks).
+ * resdet's checkpoints (src/train/checkpoint.ts) are written by this function.
+ */
+export function encodeSafetensors(tensors: Map<string, SafetensorsArray>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   for (const [name, t] of tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) throw new Error(`${name}: shape [${t.shape}] has ${size} elements, data has ${t.data.length}`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * size] };
+    header[name] = { dtype: t.data instanceof Int32Array ? 'I32' : 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * size] };
     offset += 4 * size;
   }
   let json = JSON.stringify(header);
@@ -116,9 +166,12 @@ export function encodeSafetensors(tensors: Map<string, { shape: number[]; data: 
   view.setBigUint64(0, BigInt(head.length), true);
   out.set(head, 8);
   let p = 8 + head.length;
-  for (const t of tensors.values()) {
-    for (let i = 0; i < t.data.length; i++) view.setFloat32(p + 4 * i, t.data[i], true);
-    p += 4 * t.data.length;
+  for (const { data } of tensors.values()) {
+    // safetensors is little-endian: on such a machine the array's bytes are the file's bytes
+    if (LITTLE_ENDIAN) out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p);
+    else if (data instanceof Int32Array) for (let i = 0; i < data.length; i++) view.setInt32(p + 4 * i, data[i], true);
+    else for (let i = 0; i < data.length; i++) view.setFloat32(p + 4 * i, data[i], true);
+    p += data.byteLength;
   }
   return out;
 }

@@ -6,6 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../src/train/checkpoint.ts';
 import { UserError } from '../../../src/errors.ts';
 import { useCpuBackend } from './cpu-backend.ts';
+import { REPO_ROOT } from '../../helpers/cli.ts';
+
+/** A checkpoint of `sample(42)` written by the checkpoint code before it used the shared safetensors encoder. */
+const V1_FIXTURE = path.join(REPO_ROOT, 'test/fixtures/checkpoint/v1-before-shared-encoder.safetensors');
 
 function sample(step: number): Checkpoint {
   return {
@@ -124,6 +128,51 @@ describe('train/checkpoint', () => {
     len.writeBigUInt64LE(BigInt(json2.length));
     assert.throws(() => loadCheckpoint(write(Buffer.concat([len, json2, buf.subarray(8 + n)]))), /__metadata__\.format: expected "resdet-checkpoint", got "other"/);
     assert.throws(() => loadCheckpoint(path.join(dir, 'missing')), /cannot read checkpoint/);
+    assert.equal(tf.memory().numTensors, before);
+  });
+  it('loads a checkpoint written before the shared encoder, and writes the same bytes today', () => {
+    const before = tf.memory().numTensors;
+    const old = loadCheckpoint(V1_FIXTURE);
+    assert.equal(old.step, 42);
+    assert.deepEqual(old.config, { model: 'resnet20', seed: 7 });
+    assert.deepEqual(old.schedule, { lr: 0.01, best: 0.25, bad: 1 });
+    assert.deepEqual([...old.model.get('conv1.weight')!.dataSync()], [1.5, -2.25, 3, Math.fround(1e-30)]);
+    assert.equal(old.model.get('counter')!.dtype, 'int32');
+    assert.deepEqual([...old.model.get('counter')!.dataSync()], [5]);
+    assert.deepEqual([...old.optimizer.get('conv1.weight')!.dataSync()], [0.5, 0.25, -1, 0]);
+    const file = path.join(dir, 'c.safetensors');
+    const a = sample(42);
+    saveCheckpoint(file, a);
+    assert.deepEqual(fs.readFileSync(file), fs.readFileSync(V1_FIXTURE));
+    disposeCheckpoint(a);
+    disposeCheckpoint(old);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('rejects trailing bytes, gaps, foreign dtypes and foreign tensor names', () => {
+    const buf = fs.readFileSync(V1_FIXTURE);
+    const n = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + n).toString());
+    const withHeader = (h: object, data: Buffer): string => {
+      const json = Buffer.from(JSON.stringify(h));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(json.length));
+      const f = path.join(dir, `bad-${Math.random()}.safetensors`);
+      fs.writeFileSync(f, Buffer.concat([len, json, data]));
+      return f;
+    };
+    const data = buf.subarray(8 + n);
+    const before = tf.memory().numTensors;
+    // 44 data bytes (16 + 8 + 4 + 16) plus 4 stray ones
+    assert.throws(() => loadCheckpoint(withHeader(header, Buffer.concat([data, Buffer.alloc(4)]))), /bad-[\d.]+\.safetensors: data: expected 44 bytes after the header, got 48/);
+    const gap = structuredClone(header);
+    gap['model.bn1.running_mean'].data_offsets = [20, 28];
+    assert.throws(() => loadCheckpoint(withHeader(gap, data)), /tensors\["model\.bn1\.running_mean"\]\.data_offsets: expected \[16, 24\] for shape \[2\], got \[20,28\]/);
+    const f16 = structuredClone(header);
+    f16['model.counter'].dtype = 'F16';
+    assert.throws(() => loadCheckpoint(withHeader(f16, data)), (e: Error) => e instanceof UserError && /tensors\["model\.counter"\]\.dtype: expected one of F32, I32, got "F16"/.test(e.message));
+    const foreign = JSON.parse(JSON.stringify(header).replace('"model.counter"', '"other.counter"'));
+    assert.throws(() => loadCheckpoint(withHeader(foreign, data)), /tensors\["other\.counter"\]: expected a name starting with "model\." or "optimizer\.momentum\."/);
     assert.equal(tf.memory().numTensors, before);
   });
 });

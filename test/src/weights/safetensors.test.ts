@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeSafetensors, readSafetensors, writeSafetensors } from '../../../src/weights/safetensors.ts';
+import { encodeSafetensors, readSafetensors, readSafetensorsHeader, writeSafetensors } from '../../../src/weights/safetensors.ts';
 
 /** A safetensors file from a header object and raw data bytes. */
 function build(header: object, data: number[]): Uint8Array {
@@ -67,5 +67,28 @@ describe('weights/safetensors', () => {
     const w = readSafetensors(bytes, 'ckpt.safetensors');
     assert.equal(w.layout, 'tfjs');
     assert.deepEqual([...w.tensors.keys()], ['fc.weight']);
+  });
+  it('writes int32 arrays as I32 and reads them back with the exact bytes', () => {
+    const bytes = encodeSafetensors(new Map([
+      ['f', { shape: [1], data: Float32Array.from([-1.5]) }],
+      ['i', { shape: [2], data: Int32Array.from([-3, 2 ** 31 - 1]) }],
+    ]));
+    const { entries, dataStart } = readSafetensorsHeader(bytes, 'i.st', { contiguous: true });
+    assert.deepEqual(entries.map((e) => [e.name, e.dtype, e.begin, e.end]), [['f', 'float32', 0, 4], ['i', 'int32', 4, 12]]);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart);
+    assert.equal(view.getFloat32(0, true), -1.5);
+    assert.equal(view.getInt32(4, true), -3);
+    assert.equal(view.getInt32(8, true), 2147483647);
+  });
+
+  it('contiguous: refuses gaps, overlaps and trailing bytes that a plain read accepts', () => {
+    // two F32 scalars: the back-to-back layout is t [0, 4], u [4, 8]
+    const gap = build({ t: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, u: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Array(12).fill(0));
+    assert.equal(readSafetensorsHeader(gap, 'g.st').entries.length, 2);
+    assert.throws(() => readSafetensorsHeader(gap, 'g.st', { contiguous: true }), /g\.st: tensors\["u"\]\.data_offsets: expected \[4, 8\] for shape \[1\], got \[8,12\]/);
+    const trailing = build({ t: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Array(6).fill(0));
+    assert.throws(() => readSafetensorsHeader(trailing, 't.st', { contiguous: true }), /t\.st: data: expected 4 bytes after the header, got 6/);
+    assert.throws(() => readSafetensorsHeader(trailing, 't.st', { dtypes: ['I32'] }), /t\.st: tensors\["t"\]\.dtype: expected one of I32, got "F32"/);
+    assert.throws(() => readSafetensorsHeader(new Uint8Array(3), 's.st', { expected: 'a resdet checkpoint' }), /s\.st: expected a resdet checkpoint, got 3 bytes/);
   });
 });
