@@ -5,7 +5,8 @@
  * that checkpoints store.
  *
  * - CIFAR-10 (Sec. 4.2): 0.1, divided by 10 at 32k and 48k iterations, stop at 64k.
- * - ResNet-110 (Sec. 4.2): warm up at 0.01 until training error < 80% (~400 iterations), then 0.1.
+ * - ResNet-110 (Sec. 4.2): warm up at 0.01 until training error < 80% (~400 iterations), then 0.1
+ *   (`ErrorWarmup` in error-warmup.ts watches the training error; `warmup` here is the fixed count).
  * - ImageNet (Sec. 3.4): 0.1, divided by 10 when the error plateaus.
  */
 
@@ -15,13 +16,20 @@ export interface LrSchedule {
   lr(step: number): number;
   /** reports a monitored metric measured after `step` updates (plateau schedules use it) */
   observe?(step: number, value: number): void;
+  /**
+   * reports the training metrics of the update at 0-based iteration `step` (e.g. {error}), right
+   * after it; the trainer calls it before the step's checkpoint, so the state saved with step
+   * s + 1 includes it (error-driven warm-up uses it)
+   */
+  observeTraining?(step: number, metrics: Record<string, number>): void;
   /** the serialisable history, for checkpoints */
   state?(): ScheduleState;
   /** restores `state()` output */
   load?(state: ScheduleState): void;
 }
 
-export type ScheduleState = Record<string, number | null>;
+/** A schedule's history: JSON numbers, nulls and number lists (e.g. a window of recent errors). */
+export type ScheduleState = Record<string, number | null | number[]>;
 
 /** A constant rate. */
 export function constantLr(lr: number): LrSchedule {
@@ -47,6 +55,7 @@ export function warmup(after: LrSchedule, warmupLr: number, iterations: number):
   return {
     lr: (step) => (step < iterations ? warmupLr : after.lr(step)),
     observe: after.observe?.bind(after),
+    observeTraining: after.observeTraining?.bind(after),
     state: after.state?.bind(after),
     load: after.load?.bind(after),
   };

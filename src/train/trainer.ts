@@ -182,6 +182,8 @@ export class Trainer<B> {
     }
     this.optimizer.apply(grads, lr);
     tf.dispose(grads);
+    // error-driven warm-up (src/train/error-warmup.ts) watches the training error of every update
+    schedule.observeTraining?.(this.step, metrics);
     this.step += 1;
     return { loss, metrics, examples: out!.examples, lr };
   }

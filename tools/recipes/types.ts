@@ -17,8 +17,12 @@ export interface ClassifierRecipe {
   iterations: number;
   /** steps: divide by 10 at these iterations; plateau: divide by 10 when the monitored error stalls */
   schedule: { kind: 'steps'; milestones: number[] } | { kind: 'plateau'; patience: number };
-  /** a low starting rate for the deepest nets (ResNet-110/1202: 0.01 for ~400 iterations) */
-  warmup?: { models: string[]; lr: number; iterations: number };
+  /**
+   * a low starting rate for the deepest nets, kept until the training error is below
+   * `untilError` (ResNet-110/1202: 0.01 until below 80%, about 400 iterations); see
+   * src/train/error-warmup.ts for the running mean over `window` updates and the `warnAfter` log
+   */
+  warmup?: { models: string[]; lr: number; untilError: number; window: number; warnAfter: number };
   /** training images held out for validation (CIFAR-10: 5k of 50k, Sec. 4.2); 0 = none */
   holdout: number;
   /** evaluate every this many updates */

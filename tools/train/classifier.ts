@@ -18,7 +18,8 @@ import { classificationErrors, classificationTask } from '../../src/train/classi
 import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
 import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng } from '../../src/train/plot.ts';
 import { TrainingProgress } from '../../src/train/progress.ts';
-import { PlateauLr, stepLr, warmup, type LrSchedule } from '../../src/train/schedule.ts';
+import { ErrorWarmup } from '../../src/train/error-warmup.ts';
+import { PlateauLr, stepLr, type LrSchedule } from '../../src/train/schedule.ts';
 import { Trainer, TrainingDivergedError } from '../../src/train/trainer.ts';
 import type { ClassifierRecipe } from '../recipes/index.ts';
 
@@ -57,10 +58,10 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const METRICS_FILE = 'metrics.jsonl';
 export const CURVES_FILE = 'curves.png';
 
-function scheduleOf(recipe: ClassifierRecipe, model: string): LrSchedule {
+function scheduleOf(recipe: ClassifierRecipe, model: string, log?: (message: string) => void): LrSchedule {
   const main = recipe.schedule.kind === 'steps' ? stepLr(recipe.lr, recipe.schedule.milestones) : new PlateauLr(recipe.lr, { patience: recipe.schedule.patience });
   const w = recipe.warmup;
-  return w && w.models.includes(model) ? warmup(main, w.lr, w.iterations) : main;
+  return w && w.models.includes(model) ? new ErrorWarmup(main, { lr: w.lr, threshold: w.untilError, window: w.window, warnAfter: w.warnAfter, log }) : main;
 }
 
 /** Trains a classifier as configured; see the module comment for the outputs. */
@@ -100,7 +101,7 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
     throw new UserError(`${ckptFile}: a checkpoint is already there; pass --resume to continue it or choose another --out`);
   }
   const model = createBackbone(o.model, { numClasses: train.classes.length, seed: o.seed });
-  const schedule = scheduleOf(recipe, o.model);
+  const schedule = scheduleOf(recipe, o.model, o.quiet ? undefined : (m) => process.stderr.write(`${o.label ? `${o.label} ` : ''}${m}\n`));
   const mappers = setMappers(train, recipe.augment, recipe.normalisation);
   const batches = new ShuffledBatches(train, mappers.train, { batchSize: recipe.batchSize, seed: o.seed, sampleShape: mappers.sampleShape });
   const evalMappers = evalSets.map(([name, set]) => [name, set, setMappers(set, recipe.augment, recipe.normalisation)] as const);
