@@ -1,6 +1,8 @@
 /**
  * Typed configuration of Faster R-CNN (Ren et al. 2015) as used in the ResNet paper (He et al.
- * 2016, Appendix A). Every default names its source. Parts are configured separately and merged
+ * 2016, Appendix A). Every default names its source: the paper and py-faster-rcnn for the
+ * numbers, torchvision for the one choice the paper predates (RoIAlign as roiOp; the presets
+ * switch it back to the paper's RoIPool). Parts are configured separately and merged
  * as `{...DEFAULTS, ...overrides}` (STYLE.md habit 4); presets (the paper's VOC and COCO recipes)
  * live in detectors/presets/.
  */
@@ -40,8 +42,11 @@ export interface RPNConfig {
   /** NMS IoU over proposals (Sec. 3.3: 0.7) */
   nmsThresh: number;
   /**
-   * proposals with a side below this (input pixels) are dropped (py-faster-rcnn RPN_MIN_SIZE 16,
-   * which it applies at the original image scale; here it is at the network input's scale)
+   * proposals with a side below this many ORIGINAL-image pixels are dropped (py-faster-rcnn
+   * RPN_MIN_SIZE 16, lib/rpn/proposal_layer.py: `_filter_boxes(proposals, min_size *
+   * im_info[2])`, i.e. 16 original pixels = 16 * im_scale input pixels; the image's scale comes
+   * in ImageSize.scaleX/scaleY, 1 when absent). torchvision instead drops only degenerate boxes
+   * (min_size 1e-3 at the input scale); 1e-3 here with unscaled sizes reproduces that.
    */
   minSize: number;
   /** delta weights: the RPN regresses raw deltas (torchvision rpn BoxCoder weights (1,1,1,1)) */
@@ -63,8 +68,9 @@ export interface RoIHeadsConfig {
   bgIouThreshHi: number;
   bgIouThreshLo: number;
   /**
-   * region feature op. 'align' (Mask R-CNN's RoIAlign, torchvision's default, sampling 2) is the
-   * default because it is the more accurate op; 'pool' is the RoIPool of the ResNet paper.
+   * region feature op. The default 'align' follows torchvision (MultiScaleRoIAlign, sampling 2),
+   * the more accurate op; 'pool' is the ResNet paper's RoI pooling (Appendix A, py-faster-rcnn's
+   * ROIPooling), which the paper's VOC and COCO presets (detectors/presets) select.
    */
   roiOp: RoIOp;
   /** RoIAlign sample points per bin side (torchvision MultiScaleRoIAlign: 2) */

@@ -128,13 +128,16 @@ export class RegionProposalNetwork extends Module {
 
   /**
    * py-faster-rcnn's ProposalLayer: decode every anchor, clip to the image, drop boxes smaller
-   * than minSize, keep the top preNmsTopN by objectness, NMS at nmsThresh, keep postNmsTopN.
+   * than minSize original-image pixels, keep the top preNmsTopN by objectness, NMS at nmsThresh, keep postNmsTopN.
    * @param logits [K] @param deltas [K, 4] @param anchors [K, 4]
    */
   propose(logits: ArrayLike<number>, deltas: ArrayLike<number>, anchors: Float32Array, size: ImageSize, training: boolean): { boxes: Float32Array; scores: Float32Array } {
     const c = this.config;
     const decoded = clipBoxes(this.coder.decode(deltas, anchors), size.height, size.width);
-    const big = removeSmallBoxes(decoded, c.minSize);
+    // minSize is in original-image pixels (py-faster-rcnn: min_size * im_scale, see config.ts);
+    // resdet's widths are x2 - x1 in continuous coordinates, py-faster-rcnn's legacy x2 - x1 + 1
+    // in inclusive pixel indices: the same extent of the same box.
+    const big = removeSmallBoxes(decoded, c.minSize * (size.scaleX ?? 1), c.minSize * (size.scaleY ?? 1));
     const bigScores = selectValues(Float32Array.from(logits), big);
     const top = topK(bigScores, training ? c.preNmsTopNTrain : c.preNmsTopNTest);
     const boxes = selectBoxes(decoded, selectValues(big, top));

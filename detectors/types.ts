@@ -8,6 +8,12 @@
 export interface ImageSize {
   height: number;
   width: number;
+  /**
+   * network-input pixels per original-image pixel along x and y (the mapper's resize factors);
+   * the RPN measures rpn.minSize in original-image pixels with them. Default 1.
+   */
+  scaleX?: number;
+  scaleY?: number;
 }
 
 /** The ground truth of one training image (in network-input pixels, i.e. already scaled). */

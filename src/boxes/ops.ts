@@ -79,15 +79,16 @@ export function clipBoxes(boxes: Boxes, height: number, width: number): Boxes {
 }
 
 /**
- * Indices of the boxes whose width and height are both >= minSize (torchvision
+ * Indices of the boxes whose width is >= minSize and height >= minHeight (torchvision
  * `remove_small_boxes`; py-faster-rcnn `_filter_boxes` with RPN_MIN_SIZE).
  * @param boxes [R, 4] xyxy
+ * @param minHeight default minSize (a separate value when the image was scaled per axis)
  * @returns kept indices, ascending
  */
-export function removeSmallBoxes(boxes: Boxes, minSize: number): Int32Array {
+export function removeSmallBoxes(boxes: Boxes, minSize: number, minHeight = minSize): Int32Array {
   const keep: number[] = [];
   for (let i = 0; i < boxes.length / 4; i++) {
-    if (boxes[4 * i + 2] - boxes[4 * i] >= minSize && boxes[4 * i + 3] - boxes[4 * i + 1] >= minSize) keep.push(i);
+    if (boxes[4 * i + 2] - boxes[4 * i] >= minSize && boxes[4 * i + 3] - boxes[4 * i + 1] >= minHeight) keep.push(i);
   }
   return Int32Array.from(keep);
 }

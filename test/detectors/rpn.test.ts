@@ -65,6 +65,20 @@ describe('detectors/rpn', () => {
     rpn.dispose();
   });
 
+  it('propose: minSize is in original-image pixels, scaled by the image size\'s scaleX/scaleY (py-faster-rcnn)', () => {
+    const rpn = new RegionProposalNetwork({ ...RPN_DEFAULTS, minSize: 16 }, 4, 16, new Rng(0));
+    // zero deltas: a0 [0,0,10,10] is 10 x 10 input px, a1 [20,0,26,40] 6 x 40; no overlap (no NMS effect)
+    const anchors = Float32Array.from([0, 0, 10, 10, 20, 0, 26, 40]);
+    const kept = (s: { scaleX?: number; scaleY?: number }): number[] => Array.from(rpn.propose([1, 2], new Float32Array(8), anchors, { ...size, ...s }, false).boxes);
+    // scale 1 (default): 16 input px -> both dropped (10 < 16, 6 < 16)
+    assert.deepEqual(kept({}), []);
+    // image halved (py-faster-rcnn im_scale 0.5): 16 * 0.5 = 8 input px -> a0 kept (10 >= 8), a1 dropped (6 < 8)
+    assert.deepEqual(kept({ scaleX: 0.5, scaleY: 0.5 }), [0, 0, 10, 10]);
+    // per axis 0.25 / 2: width >= 4, height >= 32 -> a0 dropped (height 10), a1 kept (6 >= 4, 40 >= 32)
+    assert.deepEqual(kept({ scaleX: 0.25, scaleY: 2 }), [20, 0, 26, 40]);
+    rpn.dispose();
+  });
+
   it('propose: clipped, >= minSize, sorted, NMS-separated, at most postNmsTopN', () => {
     const rpn = new RegionProposalNetwork({ ...RPN_DEFAULTS, anchorSizes: [16, 32], minSize: 4, postNmsTopNTest: 10 }, 4, 16, new Rng(0));
     const rng = new Rng(3);

@@ -43,7 +43,7 @@ export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold =
   const input = tf.tensor4d(packed.data, packed.shape);
   let d;
   try {
-    d = model.detect(input, [{ height: m.height, width: m.width }])[0];
+    d = model.detect(input, [{ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }])[0];
   } finally {
     input.dispose();
   }

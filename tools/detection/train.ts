@@ -91,7 +91,7 @@ export function detectionTask(model: FasterRCNN, divisor = 16): TrainTask<Detect
       const packed = packImages(batch.images, divisor);
       const images = tf.tensor4d(packed.data, packed.shape);
       const targets = batch.images.map((m) => ({ boxes: m.boxes, labels: m.labels.map((l) => l + 1) }));
-      const sizes = batch.images.map((m) => ({ height: m.height, width: m.width }));
+      const sizes = batch.images.map((m) => ({ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }));
       const l = model.losses(images, targets, sizes);
       return { loss: l.total, metrics: { rpn_cls: l.rpnCls, rpn_box: l.rpnBox, cls: l.cls, box: l.box }, examples: batch.images.length };
     },

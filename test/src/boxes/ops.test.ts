@@ -34,6 +34,9 @@ describe('boxes/ops', () => {
     const b = f(0, 0, 10, 10, 0, 0, 10, 2, 0, 0, 16, 16);
     assert.deepEqual(Array.from(removeSmallBoxes(b, 10)), [0, 2]);
     assert.deepEqual(Array.from(removeSmallBoxes(b, 17)), []);
+    // per axis: width >= 10 and height >= 2 keeps all three; width >= 11, height >= 2 only the 16x16
+    assert.deepEqual(Array.from(removeSmallBoxes(b, 10, 2)), [0, 1, 2]);
+    assert.deepEqual(Array.from(removeSmallBoxes(b, 11, 2)), [2]);
   });
 
   it('topK is stable: equal scores keep index order', () => {
