@@ -115,6 +115,7 @@ export class ResNet extends StagedBackbone implements Backbone {
       ]),
       headChannels: inC,
       frozenPrefixes: ['conv1', 'bn1', 'layer1'],
+      unused: ['fc'],
     };
   }
 }

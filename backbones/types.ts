@@ -51,5 +51,11 @@ export interface Backbone extends Layer {
     headChannels: number;
     /** names of the modules to freeze when fine-tuning (conv1 and conv2_x, Appendix A) */
     frozenPrefixes: readonly string[];
+    /**
+     * modules of the classifier that the detector never runs (ResNet `fc`, VGG's fc8
+     * `classifier.6`): the detector always freezes them, so they get no gradient, momentum or
+     * weight decay, but keeps them in its state so ImageNet checkpoints (which have them) import
+     */
+    unused?: readonly string[];
   };
 }

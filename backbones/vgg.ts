@@ -85,6 +85,7 @@ export class Vgg extends StagedBackbone implements Backbone {
       ]),
       headChannels: 4096,
       frozenPrefixes: ['features.0', 'features.2', 'features.5', 'features.7'],
+      unused: ['classifier.6'],
     };
   }
 }

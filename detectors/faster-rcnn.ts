@@ -64,6 +64,10 @@ export class FasterRCNN extends Module {
       parts.roiHeads ?? new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, det.pooledSize, spec.stride, init),
     );
     if (cfg.freezeBackbone) this.freezeBackbone();
+    // The ImageNet classifier (ResNet fc, VGG fc8) never runs in the detector: frozen whatever
+    // the config, so the trainer neither differentiates nor updates it (torchvision's detection
+    // backbones drop it; here it stays in the state so torchvision checkpoints still import).
+    for (const name of det.unused ?? []) this.backbone.getModule(name).freeze();
   }
 
   /**

@@ -6,6 +6,13 @@ import { FasterRCNN } from '../../detectors/faster-rcnn.ts';
 import type { FasterRCNNOverrides } from '../../detectors/config.ts';
 import { BatchNorm2d } from '../../src/nn/index.ts';
 import { FakeBackbone } from '../helpers/fake-backbone.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createBackbone } from '../../backbones/index.ts';
+import { disposeCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { constantLr } from '../../src/train/schedule.ts';
+import { Trainer } from '../../src/train/trainer.ts';
 
 /** Small anchors for 128 px images; every anchor may be used (a tiny image crosses most borders). */
 const SMALL: FasterRCNNOverrides = { numClasses: 3, seed: 1, rpn: { anchorSizes: [16, 32, 64], allowedBorder: 1e9 } };
@@ -126,5 +133,48 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
     assert.throws(() => model.detect(image, [{ height: 200, width: 10 }]), /imageSizes\[0\]/);
     assert.throws(() => new FasterRCNN({ backbone: new FakeBackbone(0) }, { numClasses: 0 }), /numClasses/);
     model.dispose();
+  });
+});
+
+describe('detectors/faster-rcnn (ResNet-18: the unused ImageNet fc)', () => {
+  before(async () => {
+    await initBackend();
+    await ensureGradients();
+  });
+
+  it('fc is frozen even with freezeBackbone false: no gradient, no momentum, unchanged, still in the checkpoint', async function () {
+    this.timeout(60000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-frcnn-fc-'));
+    const before = tf.memory().numTensors;
+    const model = new FasterRCNN({ backbone: createBackbone('resnet18', { seed: 2 }) }, {
+      ...SMALL, freezeBackbone: false, rpn: { ...SMALL.rpn, postNmsTopNTrain: 8 }, roiHeads: { batchSizePerImage: 2 },
+    });
+    const fc = model.backbone.getModule('fc');
+    assert.ok(fc.namedParameters().every(([, v]) => !v.trainable));
+    assert.ok(!model.trainableVariables().some((v) => fc.namedParameters().some(([, w]) => w === v)));
+    const fcBefore = fc.namedParameters()[0][1].dataSync().slice();
+    const image = tf.randomUniform([1, 32, 32, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const target = { boxes: Float32Array.from([4, 4, 20, 24]), labels: Int32Array.from([2]) };
+    const file = path.join(dir, 'c.safetensors');
+    const trainer = new Trainer({
+      model, iterations: 1, schedule: constantLr(0.01), sgd: { momentum: 0.9, weightDecay: 1e-4 },
+      data: { batch: async () => 0 },
+      task: { step: () => ({ loss: model.losses(image, [target]).total, examples: 1 }) },
+      checkpoint: { path: file, every: 1, config: null },
+    });
+    await trainer.run();
+    const momentum = [...trainer.optimizer.stateDict().keys()];
+    assert.ok(momentum.includes('backbone.layer1.0.conv1.weight')); // trained: freezeBackbone false
+    assert.ok(!momentum.some((n) => n.startsWith('backbone.fc.')));
+    assert.deepEqual(fc.namedParameters()[0][1].dataSync(), fcBefore); // no update, no weight decay
+    const ckpt = loadCheckpoint(file);
+    assert.ok(ckpt.model.has('backbone.fc.weight') && ckpt.model.has('backbone.fc.bias'));
+    assert.ok(![...ckpt.optimizer.keys()].some((n) => n.startsWith('backbone.fc.')));
+    disposeCheckpoint(ckpt);
+    trainer.dispose();
+    model.dispose();
+    image.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -57,9 +57,12 @@ describe('detectors (registry)', () => {
         return l.total;
       }, vars);
       assert.ok(Number.isFinite(value.dataSync()[0]));
-      // every variable gets a gradient except the ImageNet classifier (fc), which detection does not use
+      // every trainable variable gets a gradient: the ImageNet classifier (ResNet fc, VGG fc8),
+      // which detection does not use, is frozen and so not among them
       const nameOf = new Map(model.namedParameters().map(([n, v]) => [v, n]));
-      assert.deepEqual(vars.filter((v) => !grads[v.name]).map((v) => nameOf.get(v)), full ? ['backbone.fc.weight', 'backbone.fc.bias'] : []);
+      assert.deepEqual(vars.filter((v) => !grads[v.name]).map((v) => nameOf.get(v)), []);
+      const classifier = model.backbone.getModule(name.includes('vgg') ? 'classifier.6' : 'fc').namedParameters();
+      assert.ok(classifier.length === 2 && classifier.every(([, v]) => !v.trainable));
       if (full) {
         // the trunk's convs (layer3 = conv4_x) get gradients; conv2_x (layer1) and every BN are frozen
         const convs = (path: string) => model.backbone.getModule(path).namedParameters().filter(([n]) => n.includes('conv'));
