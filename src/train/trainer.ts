@@ -35,6 +35,36 @@ export interface TrainTask<B> {
   step(batch: B, step: number): StepOutput;
 }
 
+/** The loss, metrics and gradients of one batch, as `taskGradients` computes them. */
+export interface BatchGradients {
+  loss: number;
+  metrics: Record<string, number>;
+  examples: number;
+  /** tfjs variable name -> gradient (as `tf.variableGrads` keys them); the receiver disposes them */
+  grads: tf.NamedTensorMap;
+}
+
+/**
+ * Runs `task` on `batch` with `model` in training mode and returns its loss, metrics and the
+ * gradients of the model's trainable variables (the data-parallel workers of src/parallel run
+ * the same function on their shards).
+ */
+export function taskGradients<B>(model: Module, task: TrainTask<B>, batch: B, step: number): BatchGradients {
+  model.train();
+  let out: StepOutput | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    out = task.step(batch, step);
+    for (const m of Object.values(out.metrics ?? {})) tf.keep(m);
+    return out.loss;
+  }, model.trainableVariables());
+  const metricTensors = out!.metrics ?? {};
+  const loss = value.dataSync()[0];
+  const metrics = Object.fromEntries(Object.entries(metricTensors).map(([n, t]) => [n, t.dataSync()[0]]));
+  value.dispose();
+  for (const t of Object.values(metricTensors)) t.dispose();
+  return { loss, metrics, examples: out!.examples, grads };
+}
+
 /** Supplies the batch of each update; `batch(s)` must depend only on the seed and `s`. */
 export interface BatchSource<B> {
   batch(step: number): Promise<B>;
@@ -91,9 +121,22 @@ export interface TrainerOptions<B> {
   };
   /** random generators the task uses (e.g. RoI sampling), saved and restored by name */
   rngs?: Record<string, Rng>;
+  /**
+   * computes each batch's gradients elsewhere instead of in this thread, e.g. data parallel over
+   * worker threads (src/parallel/data-parallel.ts); absent: `taskGradients` here
+   */
+  gradients?(batch: B, step: number): Promise<BatchGradients>;
   onStep?(info: StepInfo): void;
   onLog?(row: LogRow): void;
   onCheckpoint?(path: string, step: number): void;
+}
+
+/** What one update reports. */
+export interface StepResult {
+  loss: number;
+  metrics: Record<string, number>;
+  examples: number;
+  lr: number;
 }
 
 /** Thrown when the loss is NaN or infinite; the weights of the last good step are kept. */
@@ -160,32 +203,32 @@ export class Trainer<B> {
     this.opts.onCheckpoint?.(file, this.step);
   }
 
-  /** One update on `batch`; returns the loss and metric values. */
-  trainStep(batch: B): { loss: number; metrics: Record<string, number>; examples: number; lr: number } {
-    const { model, task, schedule } = this.opts;
-    const lr = schedule.lr(this.step);
-    model.train();
-    let out: StepOutput | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      out = task.step(batch, this.step);
-      for (const m of Object.values(out.metrics ?? {})) tf.keep(m);
-      return out.loss;
-    }, model.trainableVariables());
-    const metricTensors = out!.metrics ?? {};
-    const loss = value.dataSync()[0];
-    const metrics = Object.fromEntries(Object.entries(metricTensors).map(([n, t]) => [n, t.dataSync()[0]]));
-    value.dispose();
-    for (const t of Object.values(metricTensors)) t.dispose();
-    if (!Number.isFinite(loss)) {
-      tf.dispose(grads);
-      throw new TrainingDivergedError(this.step, loss, lr);
+  /** One update on `batch` in this thread; returns the loss and metric values. */
+  trainStep(batch: B): StepResult {
+    const lr = this.opts.schedule.lr(this.step);
+    return this.update(taskGradients(this.opts.model, this.opts.task, batch, this.step), lr);
+  }
+
+  /** One update on `batch`, with the gradients from `opts.gradients` when set (data parallel). */
+  async trainStepAsync(batch: B): Promise<StepResult> {
+    if (!this.opts.gradients) return this.trainStep(batch);
+    const lr = this.opts.schedule.lr(this.step);
+    this.opts.model.train();
+    return this.update(await this.opts.gradients(batch, this.step), lr);
+  }
+
+  /** Applies SGD with `g` (disposing its gradients) unless the loss is not finite. */
+  private update(g: BatchGradients, lr: number): StepResult {
+    if (!Number.isFinite(g.loss)) {
+      tf.dispose(g.grads);
+      throw new TrainingDivergedError(this.step, g.loss, lr);
     }
-    this.optimizer.apply(grads, lr);
-    tf.dispose(grads);
+    this.optimizer.apply(g.grads, lr);
+    tf.dispose(g.grads);
     // error-driven warm-up (src/train/error-warmup.ts) watches the training error of every update
-    schedule.observeTraining?.(this.step, metrics);
+    this.opts.schedule.observeTraining?.(this.step, g.metrics);
     this.step += 1;
-    return { loss, metrics, examples: out!.examples, lr };
+    return { loss: g.loss, metrics: g.metrics, examples: g.examples, lr };
   }
 
   /** Trains until `iterations` updates (or the time limit); returns the step reached. */
@@ -199,9 +242,9 @@ export class Trainer<B> {
     while (this.step < iterations) {
       if (this.opts.timeLimitMs !== undefined && Date.now() - start >= this.opts.timeLimitMs) break;
       const batch = await data.batch(this.step);
-      let r: ReturnType<Trainer<B>['trainStep']>;
+      let r: StepResult;
       try {
-        r = this.trainStep(batch);
+        r = await this.trainStepAsync(batch);
       } finally {
         data.release?.(batch);
       }

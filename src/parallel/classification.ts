@@ -1,0 +1,65 @@
+/**
+ * Classification under data parallelism: how a batch splits into shards (main thread) and how a
+ * worker builds its replica (`createReplica`, loaded by worker.ts from `CLASSIFICATION_REPLICA`).
+ */
+import { createBackbone, type BackboneOptions } from '../../backbones/index.ts';
+import type { Layer, Module } from '../nn/index.ts';
+import { classificationTask, type ClassificationBatch } from '../train/classification.ts';
+import type { TrainTask } from '../train/trainer.ts';
+import { DataParallel } from './data-parallel.ts';
+import type { ReplicaSpec } from './protocol.ts';
+
+/** Arguments of a classification replica: the backbone and its options. */
+export interface ClassificationReplicaArgs {
+  model: string;
+  options: Partial<BackboneOptions>;
+}
+
+/**
+ * Splits a batch into `parts` contiguous shards of sizes differing by at most one (the first
+ * ones larger), fewer when the batch has fewer images. Each shard owns fresh arrays, so it can be
+ * transferred to a worker.
+ * @param batch images [N, ...], labels [N]
+ */
+export function splitClassificationBatch(batch: ClassificationBatch, parts: number): ClassificationBatch[] {
+  const n = batch.labels.length;
+  const sample = batch.images.length / n;
+  const k = Math.max(1, Math.min(parts, n));
+  const shards: ClassificationBatch[] = [];
+  let start = 0;
+  for (let i = 0; i < k; i++) {
+    const size = Math.floor(n / k) + (i < n % k ? 1 : 0);
+    shards.push({
+      images: batch.images.slice(start * sample, (start + size) * sample),
+      labels: batch.labels.slice(start, start + size),
+      shape: [size, ...batch.shape.slice(1)],
+    });
+    start += size;
+  }
+  return shards;
+}
+
+/** A worker's replica: the backbone (its weights are replaced by the main thread's) and the task. */
+export function createReplica(args: ClassificationReplicaArgs): { model: Module; task: TrainTask<ClassificationBatch> } {
+  const model = createBackbone(args.model, args.options);
+  return { model, task: classificationTask(model) };
+}
+
+/** The replica spec of `createReplica` for a backbone built with `options`. */
+export function classificationReplica(model: string, options: Partial<BackboneOptions>): ReplicaSpec {
+  return { module: import.meta.url, args: { model, options } satisfies ClassificationReplicaArgs };
+}
+
+/**
+ * Starts data-parallel classification training of `model` (a backbone built as
+ * `createBackbone(name, options)`) over `replicas` threads, this one included.
+ */
+export function startClassificationParallel(model: Layer, name: string, options: Partial<BackboneOptions>, replicas: number): Promise<DataParallel<ClassificationBatch>> {
+  return DataParallel.start({
+    model,
+    task: classificationTask(model),
+    replica: classificationReplica(name, options),
+    split: splitClassificationBatch,
+    replicas,
+  });
+}
