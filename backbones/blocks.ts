@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer, Sequential } from '../src/nn/module.ts';
-import { BatchNorm2d, Conv2d } from '../src/nn/layers.ts';
+import { BatchNorm2d, Conv2d, ReLU } from '../src/nn/layers.ts';
+import type { ConvRunner } from '../src/nn/fuse.ts';
 import type { Rng } from '../src/random.ts';
 import { countChain, countMacs, type MacCount, type MacCounted, type MapShape } from './flops.ts';
 
@@ -78,6 +79,9 @@ function makeShortcut(sc: BlockShortcut, inC: number, outC: number, stride: numb
   return new Sequential([new Conv2d(inC, outC, 1, { stride }, rng), new BatchNorm2d(outC)]);
 }
 
+/** The ReLU between a branch's BN and its next conv, as a chain element (stateless, not a child). */
+const BRANCH_RELU = new ReLU();
+
 /** Residual (or plain) blocks: their forward adds the shortcut before the last ReLU. */
 abstract class Block extends Layer implements MacCounted {
   protected shortcut?: Layer;
@@ -102,6 +106,21 @@ abstract class Block extends Layer implements MacCounted {
         if (i % 2 === 1 && i < layers.length - 1) y = tf.relu(y);
       });
       if (!this.plain) y = tf.add(y, this.shortcut ? this.shortcut.forward(x) : x);
+      return tf.relu(y);
+    });
+  }
+
+  /**
+   * `forward` with the branch as one chain `conv, bn, relu, conv, bn[, relu, conv, bn]`, so
+   * `runner` fuses each conv with its BN and the ReLU after it (src/nn/fuse.ts); the residual
+   * add and the last ReLU stay separate ops.
+   */
+  override forwardWith(x: tf.Tensor, runner: ConvRunner): tf.Tensor {
+    return tf.tidy(() => {
+      const layers = this.branch();
+      const chain = layers.flatMap((layer, i) => (i % 2 === 1 && i < layers.length - 1 ? [layer, BRANCH_RELU] : [layer]));
+      let y = runner.chain(chain, x);
+      if (!this.plain) y = tf.add(y, this.shortcut ? this.shortcut.forwardWith(x, runner) : x);
       return tf.relu(y);
     });
   }

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../src/nn/module.ts';
+import type { ConvRunner } from '../src/nn/fuse.ts';
 import type { Backbone, FeatureSpec } from './types.ts';
 import { countChain, type MacCount, type MacCounted, type MapShape } from './flops.ts';
 
@@ -51,9 +52,11 @@ export abstract class StagedBackbone extends Layer implements Backbone, MacCount
   /**
    * @param x [N, H, W, 3]
    * @param names stage names, any order; stages after the last of them are not run
+   * @param runner runs the convolutions (src/nn/fuse.ts: folded BN at inference); default
+   *   each layer's own forward
    * @returns each requested map, [N, H/stride, W/stride, channels] (the caller disposes them)
    */
-  features(x: tf.Tensor4D, names: readonly string[]): Record<string, tf.Tensor4D> {
+  features(x: tf.Tensor4D, names: readonly string[], runner?: ConvRunner): Record<string, tf.Tensor4D> {
     const wanted = names.map((n) => {
       const i = this.names.indexOf(n);
       if (i < 0) throw new Error(`${this.name} has no stage '${n}' (stages: ${this.names.join(', ')})`);
@@ -65,7 +68,8 @@ export abstract class StagedBackbone extends Layer implements Backbone, MacCount
       const out: Record<string, tf.Tensor4D> = {};
       let h: tf.Tensor = x;
       for (let i = 0; i <= last; i++) {
-        h = this.stages[i].layers.reduce((t, l) => l.forward(t), h);
+        const layers = this.stages[i].layers;
+        h = runner ? runner.chain(layers, h) : layers.reduce((t, l) => l.forward(t), h);
         if (wanted.includes(i)) out[this.names[i]] = h as tf.Tensor4D;
       }
       return out;
@@ -78,6 +82,11 @@ export abstract class StagedBackbone extends Layer implements Backbone, MacCount
       const layers = [...this.stages.flatMap((s) => s.layers), ...this.head];
       return layers.reduce((t, l) => l.forward(t), x);
     });
+  }
+
+  /** `forward` with the convolutions run by `runner` (folded BN at inference, src/nn/fuse.ts). */
+  override forwardWith(x: tf.Tensor, runner: ConvRunner): tf.Tensor {
+    return tf.tidy(() => runner.chain([...this.stages.flatMap((s) => s.layers), ...this.head], x));
   }
 
   /** Multiply-adds of one image of the given shape through the whole classifier (see flops.ts). */

@@ -9,6 +9,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Layer } from '../src/nn/module.ts';
+import type { ConvRunner } from '../src/nn/fuse.ts';
 
 /** The shape of a named feature map. */
 export interface FeatureSpec {
@@ -33,9 +34,11 @@ export interface Backbone extends Layer {
   /**
    * Runs the network from the input up to the last of `names` and returns those feature maps.
    * @param x [N, H, W, 3] preprocessed images
+   * @param runner optional ConvRunner (src/nn/fuse.ts) for the convolutions, e.g. folded BN at
+   *   inference; a backbone may ignore it (the result is the same)
    * @returns each requested stage's output, [N, H/stride, W/stride, channels]
    */
-  features(x: tf.Tensor4D, names: readonly string[]): Record<string, tf.Tensor4D>;
+  features(x: tf.Tensor4D, names: readonly string[], runner?: ConvRunner): Record<string, tf.Tensor4D>;
   /**
    * How Faster R-CNN cuts this backbone (paper Appendix A): the stage whose output is shared by
    * the RPN and RoI pooling ('conv4' for ResNets, stride 16; 'conv5' for VGG-16, conv5_3), the

@@ -12,7 +12,7 @@
  * except where `detect` maps them back; labels 1..numClasses, 0 = background.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Module } from '../src/nn/index.ts';
+import { BatchNorm2d, FoldedConvs, Module } from '../src/nn/index.ts';
 import { Rng } from '../src/random.ts';
 import type { Backbone } from '../backbones/types.ts';
 import { resolveConfig, type FasterRCNNConfig, type FasterRCNNOverrides } from './config.ts';
@@ -117,26 +117,30 @@ export class FasterRCNN extends Module {
 
   /**
    * Detects objects (test-time RPN numbers, per-class NMS, score threshold, top 100). Runs in
-   * eval mode and restores the previous mode.
+   * eval mode and restores the previous mode. The backbone trunk and the per-region head run with
+   * their frozen BN folded into the convolutions (src/nn/fuse.ts), which training never uses.
    * @param images [N, H, W, 3] preprocessed images
    * @param imageSizes valid size of each image in input pixels; default the full H x W
    * @param scales resize factor of each image (input = original * scale); boxes are divided by
    *   it and clipped to the original size. Default 1 (boxes stay in input pixels).
+   * @param convs a fold cache to reuse over many calls (the caller disposes it); default one
+   *   made and freed within this call
    * @returns per image: boxes [D, 4] xyxy (original-image pixels), scores [D] descending,
    *   labels [D] in 1..numClasses; D <= roiHeads.detectionsPerImage
    */
-  detect(images: tf.Tensor4D, imageSizes?: ImageSize[], scales?: number[]): Detections[] {
+  detect(images: tf.Tensor4D, imageSizes?: ImageSize[], scales?: number[], convs?: FoldedConvs): Detections[] {
     const sizes = this.checkInputs(images, imageSizes);
     if (scales && scales.length !== sizes.length) throw new Error(`detect: ${sizes.length} images but ${scales.length} scales`);
     const wasTraining = this.training;
+    const runner = convs ?? new FoldedConvs();
     this.eval();
     try {
-      const features = tf.tidy(() => this.backbone.features(images, [this.trunk])[this.trunk]);
+      const features = tf.tidy(() => this.backbone.features(images, [this.trunk], runner)[this.trunk]);
       let dets: Detections[];
       try {
         const rpnOut = this.rpn.forward(features, sizes, false);
         tf.dispose([rpnOut.logits, rpnOut.deltas]);
-        dets = this.roiHeads.detect(features, rpnOut.proposals, sizes);
+        dets = this.roiHeads.detect(features, rpnOut.proposals, sizes, runner);
       } finally {
         features.dispose();
       }
@@ -145,6 +149,7 @@ export class FasterRCNN extends Module {
         return postprocess(d, s, { height: sizes[i].height / s, width: sizes[i].width / s });
       });
     } finally {
+      if (!convs) runner.dispose();
       this.train(wasTraining);
     }
   }

@@ -11,7 +11,7 @@
  * py-faster-rcnn's bbox_pred with 4 * 21 outputs for VOC).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, Module, type Layer } from '../src/nn/index.ts';
+import { Linear, Module, type ConvRunner, type Layer } from '../src/nn/index.ts';
 import type { Rng } from '../src/random.ts';
 import {
   BalancedPositiveNegativeSampler,
@@ -148,9 +148,10 @@ export class RoIHeads extends Module {
   /**
    * Pools the RoIs and runs the head and predictor.
    * @param features [N, h, w, C] @param rois [R, 4] @param batchIndices [R]
+   * @param runner runs the head's convolutions (folded BN at inference, src/nn/fuse.ts)
    * @returns classLogits [R, K + 1], boxDeltas [R, 4 (K + 1)]
    */
-  forwardRoIs(features: tf.Tensor4D, rois: Float32Array, batchIndices: Int32Array): { classLogits: tf.Tensor2D; boxDeltas: tf.Tensor2D } {
+  forwardRoIs(features: tf.Tensor4D, rois: Float32Array, batchIndices: Int32Array, runner?: ConvRunner): { classLogits: tf.Tensor2D; boxDeltas: tf.Tensor2D } {
     return tf.tidy(() => {
       const c = this.config;
       const geometry = { outputSize: this.pooledSize, spatialScale: 1 / this.stride };
@@ -158,7 +159,8 @@ export class RoIHeads extends Module {
         c.roiOp === 'align'
           ? roiAlign(features, rois, batchIndices, { ...geometry, samplingRatio: c.samplingRatio, aligned: c.aligned })
           : roiPool(features, rois, batchIndices, geometry);
-      return this.boxPredictor.forward(this.head.forward(pooled) as tf.Tensor2D);
+      const head = runner ? this.head.forwardWith(pooled, runner) : this.head.forward(pooled);
+      return this.boxPredictor.forward(head as tf.Tensor2D);
     });
   }
 
@@ -180,14 +182,15 @@ export class RoIHeads extends Module {
    * the image, score > scoreThresh, drop tiny boxes, per-class NMS at nmsThresh, keep the top
    * detectionsPerImage.
    * @param proposals per image [P, 4]
+   * @param runner runs the head's convolutions (folded BN, src/nn/fuse.ts); default unfused
    * @returns per image, in network-input pixels
    */
-  detect(features: tf.Tensor4D, proposals: Float32Array[], imageSizes: ImageSize[]): Detections[] {
+  detect(features: tf.Tensor4D, proposals: Float32Array[], imageSizes: ImageSize[], runner?: ConvRunner): Detections[] {
     const batchIndices = Int32Array.from(proposals.flatMap((p, i) => Array.from({ length: p.length / 4 }, () => i)));
     const rois = concatBoxes(...proposals);
     if (batchIndices.length === 0) return proposals.map(() => emptyDetections());
     const [probs, deltas] = tf.tidy(() => {
-      const { classLogits, boxDeltas } = this.forwardRoIs(features, rois, batchIndices);
+      const { classLogits, boxDeltas } = this.forwardRoIs(features, rois, batchIndices, runner);
       return [tf.softmax(classLogits), boxDeltas];
     });
     const p = probs.dataSync() as Float32Array;

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { orderedBatches } from '../../datasets/classification/batches.ts';
 import type { ClassificationSet } from '../../datasets/classification/records.ts';
+import { fuseForInference } from '../nn/fuse.ts';
 import { inTopK, prepareInputs, type Classifier } from './predict.ts';
 
 /** Options of `evaluateClassifier`. */
@@ -32,7 +33,8 @@ export interface EvaluateResult {
 /**
  * Runs `c` over `set` and counts top-1 / top-5 hits. With 10 crops the crops' softmax
  * probabilities are averaged (Krizhevsky et al.'s and Caffe's 10-view testing).
- * Tensor memory is flat: every batch's tensors are freed before the next.
+ * Tensor memory is flat: every batch's tensors are freed before the next. The network runs with
+ * its batch norms folded into the convolutions (`fuseForInference`; c.model is in eval mode).
  */
 export async function evaluateClassifier(c: Classifier, set: ClassificationSet, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const crops = opts.tenCrop ? 10 : 1;
@@ -53,28 +55,34 @@ export async function evaluateClassifier(c: Classifier, set: ClassificationSet, 
     inputs.forEach((a, k) => out.set(a, k * a.length));
     return out;
   };
-  for await (const batch of orderedBatches(subset, map, [crops, s, s, 3], batchSize)) {
-    const n = batch.labels.length;
-    const scores = tf.tidy(() => {
-      const x = tf.tensor4d(batch.images, [n * crops, s, s, 3]);
-      const logits = c.model.forward(x) as tf.Tensor2D;
-      // One crop: the logits themselves (their ranking is the probabilities'); ten: mean softmax.
-      return crops === 1 ? logits : tf.mean(tf.reshape(tf.softmax(logits), [n, crops, -1]), 1);
-    });
-    const values = (await scores.data()) as Float32Array;
-    const classes = scores.shape[1]!;
-    scores.dispose();
-    for (let i = 0; i < n; i++) {
-      const row = values.subarray(i * classes, (i + 1) * classes);
-      const label = batch.labels[i];
-      if (inTopK(row, label, 1)) top1++;
-      if (inTopK(row, label, 5)) top5++;
-      let best = 0;
-      for (let j = 1; j < classes; j++) if (row[j] > row[best]) best = j;
-      predictions[done + i] = best;
+  // BN folded into the convs once for the whole run (src/nn/fuse.ts); freed at the end.
+  const fused = fuseForInference(c.model);
+  try {
+    for await (const batch of orderedBatches(subset, map, [crops, s, s, 3], batchSize)) {
+      const n = batch.labels.length;
+      const scores = tf.tidy(() => {
+        const x = tf.tensor4d(batch.images, [n * crops, s, s, 3]);
+        const logits = fused.forward(x) as tf.Tensor2D;
+        // One crop: the logits themselves (their ranking is the probabilities'); ten: mean softmax.
+        return crops === 1 ? logits : tf.mean(tf.reshape(tf.softmax(logits), [n, crops, -1]), 1);
+      });
+      const values = (await scores.data()) as Float32Array;
+      const classes = scores.shape[1]!;
+      scores.dispose();
+      for (let i = 0; i < n; i++) {
+        const row = values.subarray(i * classes, (i + 1) * classes);
+        const label = batch.labels[i];
+        if (inTopK(row, label, 1)) top1++;
+        if (inTopK(row, label, 5)) top5++;
+        let best = 0;
+        for (let j = 1; j < classes; j++) if (row[j] > row[best]) best = j;
+        predictions[done + i] = best;
+      }
+      done += n;
+      opts.onProgress?.(done, total);
     }
-    done += n;
-    opts.onProgress?.(done, total);
+  } finally {
+    fused.dispose();
   }
   return { top1: done ? top1 / done : 0, top5: done ? top5 / done : 0, images: done, predictions };
 }

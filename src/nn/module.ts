@@ -7,6 +7,7 @@
  * records the PyTorch layout it corresponds to, so importers convert without knowing the model.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { ConvRunner } from './fuse.ts';
 
 /** How a tensor is laid out in a PyTorch state_dict, relative to resdet's tfjs layout. */
 export type TorchLayout =
@@ -149,6 +150,17 @@ export abstract class Module {
 export abstract class Layer extends Module {
   /** @param x the input, NHWC for image layers */
   abstract forward(x: tf.Tensor): tf.Tensor;
+
+  /**
+   * `forward` with its convolutions run by `runner` (src/nn/fuse.ts: conv + eval-mode BN + ReLU
+   * as one fused conv). Layers that hold convolutions (Sequential, residual blocks, staged
+   * backbones) override it; any other layer runs its own `forward`, so the result always equals
+   * `forward(x)` up to float rounding.
+   */
+  forwardWith(x: tf.Tensor, runner: ConvRunner): tf.Tensor {
+    void runner;
+    return this.forward(x);
+  }
 }
 
 /** Runs children in order; children are named '0', '1', ... as in torch.nn.Sequential. */
@@ -163,6 +175,10 @@ export class Sequential extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.layers.reduce((h, l) => l.forward(h), x));
+  }
+
+  override forwardWith(x: tf.Tensor, runner: ConvRunner): tf.Tensor {
+    return tf.tidy(() => runner.chain(this.layers, x));
   }
 }
 
@@ -181,5 +197,9 @@ export class NamedSequential extends Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.layers.reduce((h, l) => l.forward(h), x));
+  }
+
+  override forwardWith(x: tf.Tensor, runner: ConvRunner): tf.Tensor {
+    return tf.tidy(() => runner.chain(this.layers, x));
   }
 }

@@ -13,7 +13,6 @@
  * RESDET_BACKEND.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../../backbones/index.ts';
@@ -22,6 +21,7 @@ import { Rng } from '../../src/random.ts';
 import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
+import { childSpec, runChild, serveChild } from './child.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const r50Batches = (process.env.BENCH_R50_BATCHES ?? '4').split(',').map(Number);
@@ -69,24 +69,16 @@ async function runCase(name: string, batch: number): Promise<Record<string, unkn
   return { ...r, backend: info.chosen };
 }
 
-/** Runs one case in a child process; returns its JSON or the error that ended it. */
+/** Runs one case in a child process (./child.ts); returns its JSON or the error that ended it. */
 function child(name: string, batch: number): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, BENCH_CHILD: `${name}:${batch}` },
-    encoding: 'utf8',
-  });
-  const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  if (r.status === 0 && line.startsWith('{')) return JSON.parse(line) as Record<string, unknown>;
-  const lines = r.stderr.trim().split('\n');
-  // the error line itself (e.g. "RuntimeError: memory access out of bounds"), not the
-  // minified wasm glue source that Node prints above it
-  const why = (lines.find((l) => /^\s*\w*(Error|Aborted)\b/.test(l)) ?? `exit ${r.status ?? r.signal}`).trim().slice(0, 200);
-  return { case: name, batch, error: why };
+  const r = runChild(fileURLToPath(import.meta.url), `${name}:${batch}`);
+  return r.error ? { case: name, batch, error: r.error } : r;
 }
 
-if (process.env.BENCH_CHILD) {
-  const [name, batch] = process.env.BENCH_CHILD.split(':');
-  process.stdout.write(`${JSON.stringify(await runCase(name, Number(batch)))}\n`);
+const spec = childSpec();
+if (spec) {
+  const [name, batch] = spec.split(':');
+  await serveChild(spec, () => runCase(name, Number(batch)));
 } else {
   const result: Record<string, unknown> = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m_start: os.loadavg()[0], steps };
   if (cases.includes('r20train')) result.resnet20_train = child('r20train', 128);

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/index.ts';
 import { inputError } from '../../src/errors.ts';
 import { readFileForUser } from '../../src/io/json.ts';
+import { fuseForInference } from '../../src/nn/fuse.ts';
 import { loadClassifier, prepareInputs, topK, type Ranked } from '../../src/classify/predict.ts';
 import { classifierOptions, type ClassifierFlags } from './eval-classifier.ts';
 
@@ -37,6 +38,8 @@ export function registerClassify(program: Command): void {
     .action(async (images: string[], f: ClassifierFlags & { json?: boolean; classes?: string }) => {
       await initBackend();
       const c = await loadClassifier(f.model, f);
+      // BN folded into the convs (src/nn/fuse.ts), freed with the model.
+      const fused = fuseForInference(c.model);
       try {
         if (f.classes) c.classes = readClassNames(f.classes, c.numClasses);
         const json: ClassifyJson = { results: [] };
@@ -46,7 +49,7 @@ export function registerClassify(program: Command): void {
         for (let i = 0; i < records.length; i++) {
           const [input] = await next!;
           next = i + 1 < records.length ? prepareInputs(c, records[i + 1]) : undefined;
-          const logits = tf.tidy(() => c.model.forward(tf.tensor4d(input, [1, c.inputSize, c.inputSize, 3])));
+          const logits = tf.tidy(() => fused.forward(tf.tensor4d(input, [1, c.inputSize, c.inputSize, 3])));
           const values = Array.from(await logits.data());
           logits.dispose();
           json.results.push({ file: images[i], logits: values, top5: topK(values, 5, c.classes) });
@@ -62,6 +65,7 @@ export function registerClassify(program: Command): void {
           }
         }
       } finally {
+        fused.dispose();
         c.model.dispose();
       }
     });

@@ -11,6 +11,7 @@ import { decodeResized, mapRecord, packImages, transformBoxes, type DetectionRec
 import type { FasterRCNN } from '../../detectors/index.ts';
 import { clipBoxes } from '../../src/boxes/index.ts';
 import { inputError } from '../../src/errors.ts';
+import { FoldedConvs } from '../../src/nn/fuse.ts';
 
 /** The detections of one image in original-image pixels. */
 export interface ImageDetections {
@@ -37,13 +38,16 @@ export function toOriginal(m: Pick<MappedImage, 'scaleX' | 'scaleY'> & { record:
   return clipBoxes(transformBoxes(boxes, 1 / m.scaleX, 1 / m.scaleY), m.record.height, m.record.width);
 }
 
-/** Runs the detector on one mapped image (batch of one: no padding between images). */
-export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold = 0): ImageDetections {
+/**
+ * Runs the detector on one mapped image (batch of one: no padding between images).
+ * @param convs folded-BN cache shared over a run's images (`FasterRCNN.detect`); default per call
+ */
+export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold = 0, convs?: FoldedConvs): ImageDetections {
   const packed = packImages([m]);
   const input = tf.tensor4d(packed.data, packed.shape);
   let d;
   try {
-    d = model.detect(input, [{ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }])[0];
+    d = model.detect(input, [{ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }], undefined, convs)[0];
   } finally {
     input.dispose();
   }
@@ -69,12 +73,18 @@ export async function detectRecords(model: FasterRCNN, records: readonly Detecti
   };
   for (let i = 0; i <= ahead; i++) start(i);
   const out: ImageDetections[] = [];
-  for (let i = 0; i < records.length; i++) {
-    const m = await pending[i];
-    delete pending[i];
-    start(i + ahead + 1);
-    out.push(detectMapped(model, m, opts.scoreThreshold));
-    opts.onImage?.(i + 1, records.length);
+  // BN folded into the trunk's and head's convs once for the whole run (src/nn/fuse.ts).
+  const convs = new FoldedConvs();
+  try {
+    for (let i = 0; i < records.length; i++) {
+      const m = await pending[i];
+      delete pending[i];
+      start(i + ahead + 1);
+      out.push(detectMapped(model, m, opts.scoreThreshold, convs));
+      opts.onImage?.(i + 1, records.length);
+    }
+  } finally {
+    convs.dispose();
   }
   return out;
 }

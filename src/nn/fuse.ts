@@ -1,0 +1,172 @@
+/**
+ * Inference with batch norm folded into the convolutions (issue 3, "Speed: inference").
+ *
+ * In eval mode every `Conv2d -> BatchNorm2d` pair of a ResNet is one affine map of the conv's
+ * output, so it folds into a single convolution with rescaled weights and a bias
+ * (`foldBatchNorm`, fold-bn.ts; PyTorch's `fuse_conv_bn_eval`); a ReLU that follows directly is
+ * fused into the same kernel (`tf.fused.conv2d` with `activation: 'relu'`, the wasm and cpu
+ * backends' FusedConv2D). Per pair this saves the BN's four elementwise passes over the feature
+ * map (its scale/shift, then Multiply and Add) and the separate Relu pass. The residual
+ * add + ReLU stays as it is: tfjs cannot fuse an add of a second map into a conv.
+ *
+ * Design: an explicit object, `const fast = fuseForInference(model)`, not a cache hidden in the
+ * modules, because
+ * - the model, its state dict (PyTorch names) and its training path stay exactly as they were:
+ *   the folded weights live only in this object, and `fast.dispose()` frees them (no hidden
+ *   tensors that a caller's `tf.memory()` leak check would count);
+ * - folded weights are kept between calls (refolding per call would also re-pack XNNPACK's
+ *   weights on every call), yet never stale: each folded conv records the `dataId` of every
+ *   tensor it was computed from (conv weight/bias, BN gamma/beta/mean/var). `Variable.assign`
+ *   (optimizer steps, `loadStateDict`) gives a variable a new dataId, so a changed weight is
+ *   seen at the next call and that conv is refolded;
+ * - a BN in training mode (batch statistics) cannot be folded: such pairs, and every conv in a
+ *   module in training mode, run unfused through the modules' own `forward`. So
+ *   `fast.forward(x)` equals `model.forward(x)` in either mode (up to float rounding), and
+ *   training (e.g. the detector's, with frozen BN) never sees folded weights.
+ *
+ * Shapes: x [N, H, W, C] NHWC as everywhere in resdet.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { foldBatchNorm } from './fold-bn.ts';
+import { BatchNorm2d, Conv2d, ReLU } from './layers.ts';
+import type { Layer } from './module.ts';
+
+/** How `Layer.forwardWith` runs convolutions; FoldedConvs is the implementation. */
+export interface ConvRunner {
+  /**
+   * conv, then the batch norm (when given), then ReLU (when `relu`).
+   * @param x [N, H, W, conv.inChannels] -> [N, H', W', conv.outChannels]
+   */
+  conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor;
+  /** Runs `layers` in order, each `Conv2d [BatchNorm2d] [ReLU]` run through `conv`. */
+  chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor;
+}
+
+/** One folded conv and the source tensors' dataIds it was computed from. */
+interface Folded {
+  weight: tf.Tensor4D;
+  bias?: tf.Tensor1D;
+  /** true when weight / bias are new tensors this cache owns (not the conv's own variables) */
+  owned: boolean;
+  sources: object[];
+}
+
+/** The tensors a conv (+ BN) folds from, in a fixed order. */
+function sourcesOf(conv: Conv2d, bn?: BatchNorm2d): tf.Tensor[] {
+  const t: tf.Tensor[] = [conv.weight];
+  if (conv.bias) t.push(conv.bias);
+  if (bn) t.push(bn.weight, bn.bias, bn.runningMean, bn.runningVar);
+  return t;
+}
+
+/**
+ * A cache of folded convolutions (one entry per Conv2d) and the ConvRunner that uses them.
+ * Owns the folded tensors; `dispose()` frees them.
+ */
+export class FoldedConvs implements ConvRunner {
+  private readonly cache = new Map<Conv2d, Folded>();
+  /** folds computed so far (first folds and refolds after a weight change), for tests and logs */
+  folds = 0;
+
+  conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor {
+    if (conv.training || (bn && bn.training)) {
+      // Training mode: the modules' own path (batch statistics, running-stat updates, gradients).
+      return tf.tidy(() => {
+        let y = conv.forward(x);
+        if (bn) y = bn.forward(y);
+        return relu ? tf.relu(y) : y;
+      });
+    }
+    const f = this.folded(conv, bn);
+    return tf.fused.conv2d({
+      x: x as tf.Tensor4D,
+      filter: f.weight,
+      strides: conv.stride,
+      pad: conv.padding === 0 ? 'valid' : conv.padding,
+      dilations: conv.dilation,
+      bias: f.bias,
+      activation: relu ? 'relu' : 'linear',
+    });
+  }
+
+  chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      let h = x;
+      for (let i = 0; i < layers.length; i++) {
+        const layer = layers[i];
+        if (!(layer instanceof Conv2d)) {
+          h = layer.forwardWith(h, this);
+          continue;
+        }
+        const bn = layers[i + 1] instanceof BatchNorm2d ? (layers[++i] as BatchNorm2d) : undefined;
+        const relu = layers[i + 1] instanceof ReLU;
+        if (relu) i++;
+        h = this.conv(h, layer, bn, relu);
+      }
+      return h === x ? tf.clone(x) : h;
+    });
+  }
+
+  /** The cached fold of `conv` (+ `bn`), refolded when any source tensor was reassigned. */
+  private folded(conv: Conv2d, bn?: BatchNorm2d): Folded {
+    const sources = sourcesOf(conv, bn);
+    const hit = this.cache.get(conv);
+    if (hit && hit.sources.length === sources.length && hit.sources.every((id, i) => id === sources[i].dataId)) return hit;
+    if (hit) this.release(hit);
+    let entry: Folded;
+    if (bn) {
+      const { weight, bias } = foldBatchNorm(conv.weight, bn.weight as tf.Tensor1D, bn.bias as tf.Tensor1D,
+        bn.runningMean as tf.Tensor1D, bn.runningVar as tf.Tensor1D, bn.eps, conv.bias as tf.Tensor1D | undefined);
+      // Kept out of the caller's tf.tidy: the cache owns them until a refold or dispose().
+      entry = { weight: tf.keep(weight) as tf.Tensor4D, bias: tf.keep(bias), owned: true, sources: sources.map((t) => t.dataId) };
+    } else {
+      // A conv without BN (VGG): its own variables, nothing to copy.
+      entry = { weight: conv.weight as tf.Tensor4D, bias: conv.bias as tf.Tensor1D | undefined, owned: false, sources: sources.map((t) => t.dataId) };
+    }
+    this.folds++;
+    this.cache.set(conv, entry);
+    return entry;
+  }
+
+  private release(f: Folded): void {
+    if (f.owned) tf.dispose([f.weight, ...(f.bias ? [f.bias] : [])]);
+  }
+
+  /** Number of convs currently folded. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  /** Frees every folded tensor (the model's own variables are untouched). */
+  dispose(): void {
+    for (const f of this.cache.values()) this.release(f);
+    this.cache.clear();
+  }
+}
+
+/** A model's inference path with folded batch norm; see the file comment. */
+export interface FusedInference<L extends Layer = Layer> {
+  readonly model: L;
+  /** the fold cache (pass it to `forwardWith` / `features` of the model's parts) */
+  readonly convs: FoldedConvs;
+  /** equals `model.forward(x)` up to float rounding; x [N, H, W, C] */
+  forward(x: tf.Tensor): tf.Tensor;
+  /** frees the folded weights */
+  dispose(): void;
+}
+
+/**
+ * Wraps `model` for fast inference: `forward` runs every eval-mode `Conv2d -> BatchNorm2d
+ * [-> ReLU]` as one fused conv with folded weights. Call `model.eval()` first (a model in
+ * training mode runs unfused, as `model.forward`). Dispose the result when done; the model is
+ * not modified and stays usable (and trainable) on its own.
+ */
+export function fuseForInference<L extends Layer>(model: L): FusedInference<L> {
+  const convs = new FoldedConvs();
+  return {
+    model,
+    convs,
+    forward: (x) => model.forwardWith(x, convs),
+    dispose: () => convs.dispose(),
+  };
+}

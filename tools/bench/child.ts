@@ -1,0 +1,73 @@
+/**
+ * One benchmark case per child process, shared by the benches (bench:train, bench:detect).
+ *
+ * The wasm backend aborts the whole process when its heap cannot grow past 4 GB (an Emscripten
+ * `Aborted(...)` / `RuntimeError`), so a bench that tries the largest batch that fits runs each
+ * case in a fresh process: an abort ends only that case, which is reported with its error line,
+ * and every case starts with an empty heap (wasm memory never shrinks, so a case run after a
+ * large one would otherwise inherit its heap).
+ *
+ * Protocol: the parent re-runs the bench script with `BENCH_CHILD=<spec>`; the child runs the
+ * case named by the spec and prints its result as the last stdout line, one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+
+/** The environment variable that names the case a child runs. */
+export const CHILD_ENV = 'BENCH_CHILD';
+
+/** Options of {@link runChild}. */
+export interface ChildOptions {
+  /** extra environment for the child (over this process's) */
+  env?: Record<string, string>;
+  /** kill the child after this many ms (reported as an error); default no limit */
+  timeoutMs?: number;
+}
+
+/** The case spec this process was started to run, when it is a bench child. */
+export function childSpec(): string | undefined {
+  return process.env[CHILD_ENV] || undefined;
+}
+
+/**
+ * The result of a finished child: its last stdout line parsed when it exited 0 with a JSON
+ * object, else `{error}` with the error line from stderr (e.g. `RuntimeError: Aborted(OOM)`),
+ * not the minified wasm glue source that Node prints above it.
+ * @param status exit code, null when killed by a signal
+ */
+export function childResult(stdout: string, stderr: string, status: number | null, signal: string | null, timedOut = false): Record<string, unknown> {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  if (status === 0 && line.startsWith('{')) return JSON.parse(line) as Record<string, unknown>;
+  if (timedOut) return { error: `timed out (killed with ${signal ?? 'a signal'})` };
+  const lines = stderr.trim().split('\n').map((l) => l.trim());
+  // The wasm glue turns any uncaught exception into an abort: it prints `Aborted()` (or
+  // `Aborted(<why>)` for its own failures, e.g. out of memory) and then Node prints the
+  // exception itself, which is the line that says what went wrong.
+  const thrown = lines.filter((l) => /^(Uncaught )?\w*Error\b/.test(l)).at(-1);
+  const aborted = lines.find((l) => /^Aborted\(/.test(l));
+  const why = thrown && aborted && aborted !== 'Aborted()' && !thrown.includes(aborted) ? `${aborted}; ${thrown}` : (thrown ?? aborted);
+  return { error: (why ?? `exit ${status ?? signal}`).slice(0, 300) };
+}
+
+/**
+ * Runs `script` (a bench file) in a child Node process with the same loader flags (tsx) and
+ * `BENCH_CHILD=spec`; blocks until it ends.
+ * @returns the child's JSON result, or `{error}` (see {@link childResult})
+ */
+export function runChild(script: string, spec: string, opts: ChildOptions = {}): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [...process.execArgv, script], {
+    env: { ...process.env, ...opts.env, [CHILD_ENV]: spec },
+    encoding: 'utf8',
+    // an abort prints the wasm glue's source (megabytes) to stderr; Node's default 1 MB
+    // buffer would kill the child for it
+    maxBuffer: 256 * 2 ** 20,
+    timeout: opts.timeoutMs,
+  });
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  if (r.error && !timedOut) return { error: `${r.error.message}`.slice(0, 300) };
+  return childResult(r.stdout ?? '', r.stderr ?? '', r.status, r.signal, timedOut);
+}
+
+/** The child side: runs the case and prints its result as one JSON line on stdout. */
+export async function serveChild(spec: string, run: (spec: string) => Promise<Record<string, unknown>>): Promise<void> {
+  process.stdout.write(`${JSON.stringify(await run(spec))}\n`);
+}

@@ -1,0 +1,271 @@
+/**
+ * `npm run bench:detect`: Faster R-CNN at the paper's scale on this machine's backend, printed
+ * as one JSON object.
+ *
+ * - `train`: training steps of Faster R-CNN ResNet-50 (and ResNet-101 / VGG-16) on a 600 x 1000
+ *   input (a seeded random-noise image with 3 GT boxes of 20 VOC classes, padded to 608 x 1008 as
+ *   train-detector pads to a multiple of 16), with the VOC preset's detector (detectors/presets/voc.ts:
+ *   RoI features 14 x 14 then conv5 per region for the ResNets, 7 x 7 then fc6/fc7 for VGG-16;
+ *   128 sampled RoIs, 256 sampled anchors, 2000 proposals after NMS), BN frozen, conv1 + conv2_x
+ *   frozen, and its solver (SGD lr 0.001, momentum 0.9, weight decay 1e-4), through the same
+ *   trainer and task as `resdet train-detector`. ms per step and images/s over BENCH_STEPS steps
+ *   after one warm-up step; batches from BENCH_DETECT_BATCHES are tried in order until one aborts.
+ * - `fit`: when ResNet-50 batch 1 aborts at 600 x 1000, the same step on the smaller inputs of
+ *   BENCH_DETECT_FIT_INPUTS (default "450x750,300x500"), in order until one runs.
+ * - `infer`: ResNet-50 `detect` at 600 x 1000 (300 proposals, per-class NMS, 100 detections):
+ *   ms per image after one warm-up image.
+ * - `map`: train-detector's raccoon run (`--preset shapes`, split train) for a fixed number of
+ *   iterations (BENCH_DETECT_MAP_ITERS), then `evaluate` on the held-out split: VOC mAP@0.5,
+ *   COCO mAP, images/s and wall time. Skipped with a note when ../shared/data/raccoon is absent.
+ *
+ * Every case runs in its own child process (./child.ts), so a wasm out-of-memory abort ends only
+ * that case, and reports its process's peak RSS, the wasm heap's size (wasm memory only grows,
+ * so its final size is its peak) and the peak of the engine's tensor bytes.
+ *
+ * Environment: BENCH_STEPS (timed steps per case, default 1: a step takes minutes on a 2-core
+ * CPU), BENCH_DETECT_BATCHES (default "1,2"), BENCH_DETECT_BACKBONES (training backbones, default
+ * "resnet50,resnet101"), BENCH_CASES (comma list of train, fit, infer, vgg16, map; default all),
+ * BENCH_DETECT_MAP_ITERS (default 60), BENCH_DETECT_INPUT (HxW of the train/infer cases, default
+ * 600x1000; smaller sizes show how memory scales), BENCH_CASE_TIMEOUT_S (per child; default none),
+ * RESDET_BACKEND.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { DetectionBatch, MappedImage } from '../../datasets/detection/index.ts';
+import { createDetector } from '../../detectors/index.ts';
+import { PRESETS } from '../../detectors/presets/index.ts';
+import { initBackend } from '../../src/backend/index.ts';
+import { Rng } from '../../src/random.ts';
+import { constantLr } from '../../src/train/schedule.ts';
+import { Trainer, TrainingDivergedError } from '../../src/train/trainer.ts';
+import { metricsJson } from '../detection/evaluation.ts';
+import { loadDetector } from '../detection/model.ts';
+import { evaluateModel } from '../detection/pipeline.ts';
+import { detectionTask, trainDetector } from '../detection/train.ts';
+import { childSpec, runChild, serveChild } from './child.ts';
+
+/** the paper's scale: shorter side 600, longer side at most 1000 (py-faster-rcnn SCALES, MAX_SIZE) */
+const INPUT = process.env.BENCH_DETECT_INPUT ?? '600x1000';
+const RACCOON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/raccoon');
+
+const steps = Number(process.env.BENCH_STEPS ?? 1);
+const batches = (process.env.BENCH_DETECT_BATCHES ?? '1,2').split(',').map(Number);
+const backbones = (process.env.BENCH_DETECT_BACKBONES ?? 'resnet50,resnet101').split(',');
+const fitInputs = (process.env.BENCH_DETECT_FIT_INPUTS ?? '450x750,300x500').split(',').filter(Boolean);
+const cases = (process.env.BENCH_CASES ?? 'train,fit,infer,vgg16,map').split(',');
+const mapIters = Number(process.env.BENCH_DETECT_MAP_ITERS ?? 60);
+const timeoutS = Number(process.env.BENCH_CASE_TIMEOUT_S ?? 0);
+
+const MB = 2 ** 20;
+const size = (hw: string): number[] => hw.split('x').map(Number);
+const round = (v: number, digits = 0) => Number(v.toFixed(digits));
+
+/** Peak RSS of this process and the wasm heap's size, in MB. */
+function memory(): Record<string, number> {
+  const out: Record<string, number> = { peak_rss_mb: Math.round((process.resourceUsage().maxRSS * 1024) / MB) };
+  if (tf.getBackend() === 'wasm') out.wasm_heap_mb = Math.round((tf.backend() as BackendWasm).wasm.HEAPU8.buffer.byteLength / MB);
+  return out;
+}
+
+/**
+ * Records the peak of the engine's tensor bytes from now on. tf.profile would give it too, but
+ * its kernel timer swallows a kernel's exception (the profiled kernel then "returns" undefined
+ * and the step dies with an unrelated TypeError), so the peak is read from a setter on the
+ * engine's counter instead, which also sees tensors made outside kernels.
+ */
+function trackPeakBytes(): () => number {
+  const state = tf.engine().state;
+  let bytes = state.numBytes;
+  let peak = bytes;
+  Object.defineProperty(state, 'numBytes', {
+    configurable: true,
+    enumerable: true,
+    get: () => bytes,
+    set: (v: number) => {
+      bytes = v;
+      if (v > peak) peak = v;
+    },
+  });
+  return () => peak;
+}
+
+/** `n` seeded random-noise images of `height` x `width` with 3 GT boxes each, as the detection mapper's output. */
+function noiseBatch(n: number, height: number, width: number): DetectionBatch {
+  const rng = new Rng(7);
+  const images: MappedImage[] = Array.from({ length: n }, (_, i) => ({
+    record: {
+      id: `noise${i}`, imagePath: '', annotationFile: '', width, height,
+      boxes: new Float32Array(0), labels: new Int32Array(0), ignore: new Uint8Array(0),
+    },
+    width, height, scaleX: 1, scaleY: 1, flipped: false, dropped: 0,
+    pixels: Float32Array.from({ length: height * width * 3 }, () => rng.normal()),
+    // a small, a middle and a large object (anchor sides 128-512) at 600 x 1000, scaled with the input
+    boxes: Float32Array.from([100, 80, 220, 260, 400, 150, 700, 450, 50, 20, 950, 580].map((v, k) => (k % 2 ? (v * height) / 600 : (v * width) / 1000))),
+    labels: Int32Array.from([rng.int(0, 20), rng.int(0, 20), rng.int(0, 20)]),
+  }));
+  return { step: 0, images };
+}
+
+/** Training steps on `input` (HxW) with the VOC preset (see the module comment). */
+async function benchTrain(backbone: string, batch: number, input: string): Promise<Record<string, unknown>> {
+  const [height, width] = size(input);
+  const voc = PRESETS.voc;
+  const model = createDetector(`faster-rcnn-${backbone}`, { ...voc.detector, seed: 0 });
+  const data = noiseBatch(batch, height, width);
+  const trainer = new Trainer<DetectionBatch>({
+    model, task: detectionTask(model), data: { batch: async () => data }, schedule: constantLr(voc.solver.lr),
+    sgd: { momentum: voc.solver.momentum, weightDecay: voc.solver.weightDecay }, iterations: Infinity,
+  });
+  const tensorsBefore = tf.memory().numTensors;
+  const peak = trackPeakBytes();
+  const t0 = performance.now();
+  let diverged = 0;
+  // The backbone has random weights (no ImageNet weights here) and frozen BN (identity statistics),
+  // so activations grow through the blocks and the loss can overflow; a diverged step did all
+  // the work but the update and still counts for the timing.
+  const step = () => {
+    try {
+      return trainer.trainStep(data).loss;
+    } catch (e) {
+      if (!(e instanceof TrainingDivergedError)) throw e;
+      diverged++;
+      return e.loss;
+    }
+  };
+  const warm = step(); // kernel set-up, momentum buffers
+  const warmMs = performance.now() - t0;
+  const tensorsAfterWarm = tf.memory().numTensors;
+  const losses: number[] = [];
+  const t1 = performance.now();
+  for (let i = 0; i < steps; i++) losses.push(step());
+  const ms = (performance.now() - t1) / steps;
+  const leaked = tf.memory().numTensors - tensorsAfterWarm;
+  const result = {
+    backbone, batch, input, padded: `${Math.ceil(height / 16) * 16}x${Math.ceil(width / 16) * 16}`, roi_op: model.config.roiHeads.roiOp,
+    pooled: model.roiHeads.pooledSize, rois: model.config.roiHeads.batchSizePerImage, anchors: model.config.rpn.batchSizePerImage,
+    proposals: model.config.rpn.postNmsTopNTrain, steps, warmup_ms: Math.round(warmMs), ms_per_step: Math.round(ms),
+    images_per_s: round((1000 * batch) / ms, 4), loss_warmup: round(warm, 4), loss_last: round(losses.at(-1) ?? NaN, 4), diverged_steps: diverged,
+    tensors_created_by_warmup: tensorsAfterWarm - tensorsBefore, tensors_leaked_per_step: steps > 0 ? leaked / steps : 0,
+    tensor_peak_mb: Math.round(peak() / MB), ...memory(),
+  };
+  trainer.dispose();
+  model.dispose();
+  return result;
+}
+
+/** ResNet-50 inference on `input` (HxW; test-time RPN numbers, per-class NMS, 100 detections). */
+async function benchInfer(input: string): Promise<Record<string, unknown>> {
+  const [height, width] = size(input);
+  const model = createDetector('faster-rcnn-resnet50', { ...PRESETS.voc.detector, seed: 0 });
+  const x = tf.tensor4d(noiseBatch(1, height, width).images[0].pixels, [1, height, width, 3]);
+  let dets = 0;
+  const run = () => void (dets = model.detect(x)[0].scores.length);
+  const peak = trackPeakBytes();
+  const t0 = performance.now();
+  run();
+  const warmMs = performance.now() - t0;
+  const before = tf.memory().numTensors;
+  const t1 = performance.now();
+  for (let i = 0; i < steps; i++) run();
+  const ms = (performance.now() - t1) / steps;
+  const result = {
+    backbone: 'resnet50', input, proposals: model.config.rpn.postNmsTopNTest, max_detections: model.config.roiHeads.detectionsPerImage,
+    images: steps, warmup_ms: Math.round(warmMs), ms_per_image: Math.round(ms), images_per_s: round(1000 / ms, 4), detections: dets,
+    tensors_leaked_per_image: steps > 0 ? (tf.memory().numTensors - before) / steps : 0, tensor_peak_mb: Math.round(peak() / MB), ...memory(),
+  };
+  x.dispose();
+  model.dispose();
+  return result;
+}
+
+/** The README's raccoon run (shapes preset) for a fixed iteration budget, then evaluation. */
+async function benchMap(): Promise<Record<string, unknown>> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-bench-detect-'));
+  try {
+    const t0 = performance.now();
+    const t = await trainDetector({ data: RACCOON, format: 'voc', preset: 'shapes', split: 'train', iterations: mapIters, out, progress: false });
+    const trainS = (performance.now() - t0) / 1000;
+    const { model, spec } = loadDetector(t.checkpoint);
+    try {
+      const ev = await evaluateModel(model, spec, { data: RACCOON, format: 'voc', split: 'test' });
+      const m = metricsJson(ev.metrics);
+      return {
+        data: '../shared/data/raccoon', preset: 'shapes', backbone: spec.backbone, train_split: 'train', train_images: t.set.records.length,
+        iterations: t.step, batch: t.config.train.batchSize, min_size: spec.input.minSize, max_size: spec.input.maxSize,
+        train_s: round(trainS, 1), train_images_per_s: round(t.imagesPerSecond, 3),
+        test_split: 'test', test_images: ev.set.records.length, test_s: round(ev.seconds, 1), test_images_per_s: round(ev.imagesPerSecond, 3),
+        voc_map07: round(m.voc.mAP07, 4), voc_map_area: round(m.voc.mAPArea, 4),
+        coco_map50: round(m.coco.stats[1], 4), coco_map: round(m.coco.stats[0], 4), ...memory(),
+      };
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Runs one case in this process (the child side); spec `train:<backbone>:<batch>:<HxW>`, `infer:<HxW>` or `map`. */
+async function runCase(spec: string): Promise<Record<string, unknown>> {
+  const info = await initBackend();
+  const [name, a, b, c] = spec.split(':');
+  const r = name === 'train' ? await benchTrain(a, Number(b), c) : name === 'infer' ? await benchInfer(a) : await benchMap();
+  return { ...r, backend: info.chosen };
+}
+
+/** Runs one case in a child process; an error result names the case. */
+function child(spec: string): Record<string, unknown> {
+  const t0 = performance.now();
+  const r = runChild(fileURLToPath(import.meta.url), spec, { timeoutMs: timeoutS > 0 ? timeoutS * 1000 : undefined });
+  const wall = { wall_s: round((performance.now() - t0) / 1000, 1) };
+  return r.error ? { case: spec, error: r.error, ...wall } : { ...r, ...wall };
+}
+
+/** Training at each batch in order on `input`, stopping at the first that fails (a larger one would too). */
+function trainBatches(backbone: string, list: number[], input = INPUT): Record<string, unknown>[] {
+  const tries: Record<string, unknown>[] = [];
+  for (const b of list) {
+    const r = child(`train:${backbone}:${b}:${input}`);
+    tries.push(r.error ? { batch: b, input, ...r } : r);
+    if (r.error) break;
+  }
+  return tries;
+}
+
+/** ResNet-50 batch 1 on each smaller input in order until one runs: the largest that fits. */
+function trainFit(): Record<string, unknown>[] {
+  const tries: Record<string, unknown>[] = [];
+  for (const input of fitInputs) {
+    const [r] = trainBatches('resnet50', [1], input);
+    tries.push(r);
+    if (!r.error) break;
+  }
+  return tries;
+}
+
+const spec = childSpec();
+if (spec) {
+  await serveChild(spec, runCase);
+} else {
+  const result: Record<string, unknown> = {
+    node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_start: os.loadavg().map((v) => round(v, 2)),
+    backend: process.env.RESDET_BACKEND ?? 'auto', steps, started: new Date().toISOString(),
+  };
+  const t0 = performance.now();
+  if (cases.includes('train')) for (const b of backbones) result[`${b}_train`] = trainBatches(b, batches);
+  if (cases.includes('fit') && (result.resnet50_train as Record<string, unknown>[] | undefined)?.[0]?.error !== undefined) {
+    result.resnet50_train_fit = trainFit();
+  }
+  if (cases.includes('infer')) result.resnet50_infer = child(`infer:${INPUT}`);
+  if (cases.includes('vgg16')) result.vgg16_train = trainBatches('vgg16', [1]);
+  if (cases.includes('map')) {
+    result.raccoon_map = fs.existsSync(RACCOON) ? child('map') : { skipped: `${RACCOON} is absent (the real data of ../shared/data)` };
+  }
+  result.loadavg_end = os.loadavg().map((v) => round(v, 2));
+  result.total_s = round((performance.now() - t0) / 1000, 1);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
