@@ -49,6 +49,7 @@ interface Opts {
   checkpointEvery?: number;
   trainImages?: number;
   quiet?: boolean;
+  workers?: number;
 }
 
 export function registerTrainClassifier(program: Command): void {
@@ -74,6 +75,7 @@ export function registerTrainClassifier(program: Command): void {
     .option('--checkpoint-every <n>', 'write a checkpoint every this many updates (default: the preset\'s)', positiveInt('--checkpoint-every'))
     .option('--train-images <n>', 'train on a seeded random subset of N images (quick runs)', positiveInt('--train-images'))
     .option('--quiet', 'no progress bar or progress lines')
+    .option('--workers <n>', 'threads computing each step, data parallel: the batch is split into n shards, BN statistics per shard (default 1, or the checkpoint\'s on --resume; 2 on a 2-core machine is faster)', positiveInt('--workers'))
     .action(async (o: Opts) => {
       const base = recipeByName(o.preset);
       const recipe: ClassifierRecipe = {
@@ -84,7 +86,7 @@ export function registerTrainClassifier(program: Command): void {
         ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
         ...(o.checkpointEvery !== undefined ? { checkpointEvery: o.checkpointEvery } : {}),
       };
-      const r = await trainClassifier({ model: o.model, data: o.data, recipe, out: o.out, iterations: o.iterations, minutes: o.minutes, resume: o.resume, seed: o.seed, quiet: o.quiet, trainImages: o.trainImages });
+      const r = await trainClassifier({ model: o.model, data: o.data, recipe, out: o.out, iterations: o.iterations, minutes: o.minutes, resume: o.resume, seed: o.seed, quiet: o.quiet, trainImages: o.trainImages, workers: o.workers });
       const metrics = Object.entries(r.final).map(([k, v]) => `${k} ${(100 * v).toFixed(2)}%`);
       process.stdout.write(`step: ${r.step}${metrics.length ? `, ${metrics.join(', ')}` : ''}\nmetrics: ${r.metricsLog}\nplot: ${r.plot}\ncheckpoint: ${r.checkpoint}\n`);
     });

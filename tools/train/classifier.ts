@@ -12,9 +12,11 @@ import { createBackbone } from '../../backbones/index.ts';
 import { setMappers, openClassificationData, holdOut, type ClassificationSet } from '../../datasets/classification/index.ts';
 import { ShuffledBatches, orderedBatches } from '../../datasets/classification/batches.ts';
 import { initBackend } from '../../src/backend/index.ts';
+import { startClassificationParallel } from '../../src/parallel/classification.ts';
+import { DataParallelError, type DataParallel } from '../../src/parallel/data-parallel.ts';
 import { UserError } from '../../src/errors.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
-import { classificationErrors, classificationTask } from '../../src/train/classification.ts';
+import { classificationErrors, classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
 import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
 import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng } from '../../src/train/plot.ts';
 import { TrainingProgress } from '../../src/train/progress.ts';
@@ -43,6 +45,12 @@ export interface ClassifierRunOptions {
   label?: string;
   /** train on a seeded random subset of this many images (quick runs, tests) */
   trainImages?: number;
+  /**
+   * threads computing each step, data parallel (src/parallel/); default 1 (this thread only),
+   * or on --resume the checkpoint's. A resumed run repeats the straight one exactly only with
+   * the same count: BN normalises each thread's shard with its own statistics.
+   */
+  workers?: number;
 }
 
 export interface ClassifierRunResult {
@@ -84,7 +92,7 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
   }
   if (data.test) evalSets.push(['test_error', data.test]);
 
-  const config = { model: o.model, data: path.resolve(o.data), recipe, seed: o.seed, iterations, trainImages: o.trainImages ?? null };
+  const config = { model: o.model, data: path.resolve(o.data), recipe, seed: o.seed, iterations, trainImages: o.trainImages ?? null, workers: o.workers ?? 1 };
   const ckptFile = path.join(o.out, CHECKPOINT_FILE);
   let ckpt: Checkpoint | undefined;
   if (o.resume) {
@@ -97,10 +105,13 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
       disposeCheckpoint(ckpt);
       throw new UserError(`${ckptFile}: ${bad}`);
     }
+    const savedWorkers = (ckpt.config as { workers?: unknown }).workers;
+    if (o.workers === undefined && typeof savedWorkers === 'number') config.workers = savedWorkers;
   } else if (fs.existsSync(ckptFile)) {
     throw new UserError(`${ckptFile}: a checkpoint is already there; pass --resume to continue it or choose another --out`);
   }
-  const model = createBackbone(o.model, { numClasses: train.classes.length, seed: o.seed });
+  const backboneOptions = { numClasses: train.classes.length, seed: o.seed };
+  const model = createBackbone(o.model, backboneOptions);
   const schedule = scheduleOf(recipe, o.model, o.quiet ? undefined : (m) => process.stderr.write(`${o.label ? `${o.label} ` : ''}${m}\n`));
   const mappers = setMappers(train, recipe.augment, recipe.normalisation);
   const batches = new ShuffledBatches(train, mappers.train, { batchSize: recipe.batchSize, seed: o.seed, sampleShape: mappers.sampleShape });
@@ -112,9 +123,12 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
   const progress = new TrainingProgress({ total: iterations, start: ckpt?.step ?? 0, timeLimitMs, quiet: o.quiet, label: o.label });
 
 
+  // started inside the try below, so that the finally always stops its threads
+  let parallel: DataParallel<ClassificationBatch> | undefined;
   const trainer = new Trainer({
     model,
     task: classificationTask(model),
+    ...(config.workers > 1 ? { gradients: (batch: ClassificationBatch, step: number) => parallel!.gradients(batch, step) } : {}),
     data: batches,
     schedule,
     sgd: { momentum: recipe.momentum, weightDecay: recipe.weightDecay },
@@ -152,11 +166,17 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
     }
   }
   try {
-    await trainer.run().catch((err: unknown) => {
+    const run = async (): Promise<number> => {
+      if (config.workers > 1) parallel = await startClassificationParallel(model, o.model, backboneOptions, config.workers);
+      return trainer.run();
+    };
+    await run().catch((err: unknown) => {
       if (err instanceof TrainingDivergedError) throw new UserError(`${err.message}; try a lower --lr, or --resume from ${ckptFile}`);
+      if (err instanceof DataParallelError) throw new UserError(`${err.message} (at step ${trainer.step}; the last checkpoint, if any, is ${ckptFile})`);
       throw err;
     });
   } finally {
+    await parallel?.close();
     progress.stop();
     log.close();
     trainer.dispose();
