@@ -20,6 +20,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { ensureGradients } from '../../src/backend/gradients.ts';
 import { registerWasmKernels } from '../../src/backend/kernels/index.ts';
 import { batchNormTrain } from '../../src/nn/batchnorm-train.ts';
+import { instrumentKernels, kernelTable, takeKernelCpu } from './kernel-cpu.ts';
 
 interface Args { stock: boolean; workloads: string[]; reps: number; bn: BnStyle }
 type BnStyle = 'moments' | 'fused' | 'closed';
@@ -139,34 +140,6 @@ function step(net: Net, w: Workload, x: tf.Tensor4D, labels: tf.Tensor2D): void 
   tf.dispose([value, ...Object.values(grads)]);
 }
 
-/** Per-kernel CPU time: every wasm kernelFunc wrapped; nested kernel calls count to their caller. */
-const kernelCpu = new Map<string, { ms: number; calls: number }>();
-let depth = 0;
-
-function instrumentKernels(): void {
-  for (const config of tf.getKernelsForBackend('wasm')) {
-    const inner = config.kernelFunc;
-    const name = config.kernelName;
-    const timed: tf.KernelFunc = (args) => {
-      if (depth > 0) return inner(args);
-      depth++;
-      const c0 = process.cpuUsage();
-      try {
-        return inner(args);
-      } finally {
-        const c = process.cpuUsage(c0);
-        depth--;
-        const e = kernelCpu.get(name) ?? { ms: 0, calls: 0 };
-        e.ms += (c.user + c.system) / 1000;
-        e.calls++;
-        kernelCpu.set(name, e);
-      }
-    };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: timed });
-  }
-}
-
 function cpuMs(c0: NodeJS.CpuUsage): number {
   const c = process.cpuUsage(c0);
   return (c.user + c.system) / 1000;
@@ -181,7 +154,7 @@ async function measure(w: Workload, args: Args): Promise<object> {
   const before = tf.memory().numTensors;
   const wall: number[] = [];
   const cpu: number[] = [];
-  kernelCpu.clear();
+  takeKernelCpu();
   for (let r = 0; r < args.reps; r++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -192,11 +165,9 @@ async function measure(w: Workload, args: Args): Promise<object> {
   const leaked = tf.memory().numTensors - before;
   tf.dispose([x, labels, ...net.vars]);
   const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
-  const kernels: Record<string, { ms: number; calls: number }> = {};
-  for (const [name, e] of [...kernelCpu.entries()].sort((p, q) => q[1].ms - p[1].ms)) {
-    kernels[name] = { ms: Math.round((e.ms / args.reps) * 10) / 10, calls: e.calls / args.reps };
-  }
-  const kernelMs = Math.round([...kernelCpu.values()].reduce((t, e) => t + e.ms, 0) / args.reps);
+  const times = takeKernelCpu();
+  const kernels = kernelTable(times, args.reps);
+  const kernelMs = Math.round([...times.values()].reduce((t, e) => t + e.ms, 0) / args.reps);
   const stepCpuMs = Math.round(median(cpu));
   return {
     workload: w.name, batch: w.batch, stepCpuMs, stepWallMs: Math.round(median(wall)),

@@ -2,7 +2,8 @@
  * `npm run bench:train`: images/s of full training steps (forward, backward, SGD update with
  * momentum and weight decay) for ResNet-20 on CIFAR-sized input (batch 128) and ResNet-50 at
  * 224x224 (batch 4 by default: wasm memory is capped at 4 GB), and ResNet-50 inference (eval
- * mode, batch 1 and 8). Prints one JSON object.
+ * mode, batch 1 and 8; folded BN and, under `unfolded`, the modules' own forward). Prints one
+ * JSON object.
  *
  * Each case runs in its own child process: a wasm abort (out of memory) ends only that case,
  * which is then reported with its error, and the ResNet-50 training batch is the largest of
@@ -10,22 +11,26 @@
  *
  * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCHES (default "4"),
  * BENCH_CASES (comma list of r20train, r50train, r50infer1, r50infer8; default all),
- * RESDET_BACKEND.
+ * BENCH_KERNELS=1 (per-kernel CPU ms of each inference path), RESDET_BACKEND.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../../backbones/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
+import { fuseForInference } from '../../src/nn/fuse.ts';
 import { Rng } from '../../src/random.ts';
 import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
+import { addKernelCpu, instrumentKernels, kernelTable, takeKernelCpu, type KernelCpu } from './kernel-cpu.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const r50Batches = (process.env.BENCH_R50_BATCHES ?? '4').split(',').map(Number);
 const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer1,r50infer8').split(',');
+/** BENCH_KERNELS=1: per-kernel CPU ms of the inference cases (./kernel-cpu.ts) */
+const profile = process.env.BENCH_KERNELS === '1';
 
 function randomBatch(n: number, side: number, classes: number, seed: number): ClassificationBatch {
   const rng = new Rng(seed);
@@ -48,18 +53,53 @@ function benchTrain(model: string, batch: number, side: number, classes: number)
   return { model, batch, input: `${side}x${side}`, ms_per_step: Math.round(ms), images_per_s: Number(((1000 * batch) / ms).toFixed(2)) };
 }
 
-/** Times inference in eval mode (logits read back) after one warm-up run. */
-function benchInfer(model: string, batch: number): Record<string, number | string> {
+/**
+ * ms per batch, per image and images/s of `ms` wall-clock milliseconds per batch of `batch`, and
+ * this process's CPU ms per image (the wasm backend computes on one thread, so CPU time is what
+ * a run costs even when other jobs share the machine and stretch the wall time).
+ */
+function rates(ms: number, cpuMs: number, batch: number): Record<string, number> {
+  return { ms_per_batch: Math.round(ms), ms_per_image: Math.round(ms / batch), images_per_s: Number(((1000 * batch) / ms).toFixed(2)), cpu_ms_per_image: Math.round(cpuMs / batch) };
+}
+
+/**
+ * Times inference in eval mode (logits read back) after one warm-up run of each path: the
+ * modules' own forward (`unfolded`) and fuseForInference's path with every BN folded into its
+ * conv (the top-level numbers, what `resdet classify` / `eval-classifier` run). Runs alternate
+ * between the two, so load from other processes hits both alike.
+ */
+function benchInfer(model: string, batch: number): Record<string, unknown> {
   const net = createBackbone(model, { numClasses: 1000, seed: 1 }).eval();
+  const fused = fuseForInference(net);
   const x = tf.tidy(() => tf.randomNormal([batch, 224, 224, 3], 0, 1, 'float32', 3));
-  const run = (): void => tf.tidy(() => void net.forward(x).dataSync());
-  run();
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) run();
-  const ms = (performance.now() - t0) / steps;
+  const paths = [(t: tf.Tensor) => fused.forward(t), (t: tf.Tensor) => net.forward(t)];
+  const wall = [0, 0];
+  const cpu = [0, 0];
+  const kernels = [new Map<string, KernelCpu>(), new Map<string, KernelCpu>()];
+  if (profile) instrumentKernels(tf.getBackend());
+  const run = (i: number): void => tf.tidy(() => void paths[i](x).dataSync());
+  run(0);
+  run(1);
+  takeKernelCpu();
+  for (let s = 0; s < steps; s++) {
+    for (const i of [0, 1]) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      run(i);
+      const c = process.cpuUsage(c0);
+      cpu[i] += (c.user + c.system) / 1000;
+      wall[i] += performance.now() - t0;
+      addKernelCpu(kernels[i], takeKernelCpu());
+    }
+  }
+  const [folded, unfolded] = [0, 1].map((i) => ({
+    ...rates(wall[i] / steps, cpu[i] / steps, batch),
+    ...(profile ? { kernels_cpu_ms: kernelTable(kernels[i], steps) } : {}),
+  }));
   x.dispose();
+  fused.dispose();
   net.dispose();
-  return { model, batch, ms_per_batch: Math.round(ms), ms_per_image: Math.round(ms / batch), images_per_s: Number(((1000 * batch) / ms).toFixed(2)) };
+  return { model, batch, path: 'folded BN (fuseForInference)', ...folded, unfolded, speedup: Number((wall[1] / wall[0]).toFixed(3)), cpu_speedup: Number((cpu[1] / cpu[0]).toFixed(3)) };
 }
 
 /** Runs one case in this process (the child side). */
