@@ -3,11 +3,13 @@
  * worker builds its replica (`createReplica`, loaded by worker.ts from `CLASSIFICATION_REPLICA`).
  */
 import { createBackbone, type BackboneOptions } from '../../backbones/index.ts';
-import type { Layer, Module } from '../nn/index.ts';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Layer } from '../nn/index.ts';
 import { classificationTask, type ClassificationBatch } from '../train/classification.ts';
-import type { TrainTask } from '../train/trainer.ts';
+import { fuseForInference } from '../nn/fuse.ts';
 import { DataParallel } from './data-parallel.ts';
 import type { ReplicaSpec } from './protocol.ts';
+import type { Replica } from './worker.ts';
 
 /** Arguments of a classification replica: the backbone and its options. */
 export interface ClassificationReplicaArgs {
@@ -39,10 +41,15 @@ export function splitClassificationBatch(batch: ClassificationBatch, parts: numb
   return shards;
 }
 
-/** A worker's replica: the backbone (its weights are replaced by the main thread's) and the task. */
-export function createReplica(args: ClassificationReplicaArgs): { model: Module; task: TrainTask<ClassificationBatch> } {
+/**
+ * A worker's replica: the backbone (its weights are replaced by the main thread's), the task,
+ * and inference with folded BN (refolded whenever the weights are reloaded; freed with the
+ * worker).
+ */
+export function createReplica(args: ClassificationReplicaArgs): Replica<ClassificationBatch> {
   const model = createBackbone(args.model, args.options);
-  return { model, task: classificationTask(model) };
+  const fused = fuseForInference(model);
+  return { model, task: classificationTask(model), infer: (x) => fused.forward(x) };
 }
 
 /** The replica spec of `createReplica` for a backbone built with `options`. */
@@ -54,12 +61,13 @@ export function classificationReplica(model: string, options: Partial<BackboneOp
  * Starts data-parallel classification training of `model` (a backbone built as
  * `createBackbone(name, options)`) over `replicas` threads, this one included.
  */
-export function startClassificationParallel(model: Layer, name: string, options: Partial<BackboneOptions>, replicas: number): Promise<DataParallel<ClassificationBatch>> {
+export function startClassificationParallel(model: Layer, name: string, options: Partial<BackboneOptions>, replicas: number, infer?: (x: tf.Tensor) => tf.Tensor): Promise<DataParallel<ClassificationBatch>> {
   return DataParallel.start({
     model,
     task: classificationTask(model),
     replica: classificationReplica(name, options),
     split: splitClassificationBatch,
     replicas,
+    ...(infer ? { infer } : {}),
   });
 }

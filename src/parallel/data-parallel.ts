@@ -49,6 +49,24 @@ export interface DataParallelOptions<B> {
   replicas: number;
   /** backend for the workers; default: this thread's (`tf.getBackend()`) */
   backend?: string;
+  /**
+   * this thread's eval-mode forward for `forward()` (e.g. `fuseForInference(model).forward`);
+   * default `model.forward`. Workers use their replica's `infer`.
+   */
+  infer?(x: tf.Tensor): tf.Tensor;
+}
+
+/** Milliseconds spent in each phase of `gradients()`, summed over calls (bench:train reports them). */
+export interface ParallelTimings {
+  steps: number;
+  /** writing this thread's state to the shared buffer */
+  publish: number;
+  /** this thread's shard: forward and backward */
+  local: number;
+  /** waiting for the workers after this thread's shard was done */
+  wait: number;
+  /** reading the workers' gradients and averaging */
+  average: number;
 }
 
 /** A worker failed (its exception, a crash or an exit); every worker has been terminated. */
@@ -99,6 +117,8 @@ export class DataParallel<B> {
   private closing: Promise<void> | undefined;
   /** true when the main model may have changed since the workers last loaded its state */
   private stale = true;
+  /** where `gradients()` spends its time */
+  readonly timings: ParallelTimings = { steps: 0, publish: 0, local: 0, wait: 0, average: 0 };
 
   private constructor(private readonly opts: DataParallelOptions<B>) {
     if (!Number.isInteger(opts.replicas) || opts.replicas < 2) throw new Error(`data parallel: replicas: expected an integer >= 2, got ${opts.replicas}`);
@@ -177,6 +197,8 @@ export class DataParallel<B> {
    */
   async gradients(batch: B, step: number): Promise<BatchGradients> {
     this.check();
+    const t = this.timings;
+    let t0 = performance.now();
     const shards = this.opts.split(batch, this.replicas);
     this.publishState();
     const replies = shards.slice(1).map((shard, i) =>
@@ -184,6 +206,8 @@ export class DataParallel<B> {
     );
     // The model changes with the update that follows; a later forward() must reload it.
     this.stale = true;
+    t.publish += performance.now() - t0;
+    t0 = performance.now();
     let local: BatchGradients;
     try {
       local = taskGradients(this.opts.model, this.opts.task, shards[0], step);
@@ -193,6 +217,8 @@ export class DataParallel<B> {
       await this.close();
       throw err;
     }
+    t.local += performance.now() - t0;
+    t0 = performance.now();
     let others: Array<Extract<WorkerToMain, { type: 'grads' }>>;
     try {
       others = (await Promise.all(replies)) as typeof others;
@@ -201,7 +227,12 @@ export class DataParallel<B> {
       await this.close();
       throw err;
     }
-    return this.average(local, others);
+    t.wait += performance.now() - t0;
+    t0 = performance.now();
+    const mean = this.average(local, others);
+    t.average += performance.now() - t0;
+    t.steps += 1;
+    return mean;
   }
 
   /** Example-weighted mean of this thread's gradients and the workers' (read from their buffers). */
@@ -251,7 +282,7 @@ export class DataParallel<B> {
     model.eval();
     let y0: tf.Tensor;
     try {
-      y0 = tf.tidy(() => model.forward(tf.slice(x, 0, sizes[0])));
+      y0 = tf.tidy(() => (this.opts.infer ?? ((t: tf.Tensor) => model.forward(t)))(tf.slice(x, 0, sizes[0])));
     } catch (err) {
       void Promise.allSettled(replies);
       await this.close();

@@ -24,6 +24,8 @@ import { checkLayout, slotView, stateEntries, trainableEntries, writeSlots, type
 export interface Replica<B = unknown> {
   model: Module;
   task: TrainTask<B>;
+  /** eval-mode forward for inference (e.g. with folded BN); default `model.forward` */
+  infer?(x: tf.Tensor): tf.Tensor;
 }
 
 /** The export a replica module provides (see `ReplicaSpec`). */
@@ -94,9 +96,10 @@ function handle(m: Exclude<MainToWorker, { type: 'init' }>, r: Ready): WorkerToM
   }
   const model = r.replica.model as Layer;
   if (typeof model.forward !== 'function') throw new Error('data parallel: forward needs a replica model with forward(x)');
+  const infer = r.replica.infer ?? ((x: tf.Tensor) => model.forward(x));
   model.eval();
   try {
-    const y = tf.tidy(() => model.forward(tf.tensor(m.x, m.shape, 'float32')));
+    const y = tf.tidy(() => infer(tf.tensor(m.x, m.shape, 'float32')));
     const values = Float32Array.from(y.dataSync() as Float32Array);
     const shape = y.shape;
     y.dispose();

@@ -10,7 +10,8 @@
  * BENCH_R50_BATCHES (tried in the order given) that runs.
  *
  * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCHES (default "4"),
- * BENCH_CASES (comma list of r20train, r50train, r50infer1, r50infer8; default all),
+ * BENCH_CASES (comma list of r20train, r50train, r50infer1, r50infer8 and the data-parallel
+ * r20train_w2, r50train_w2, r50infer8_w2 (./parallel-cases.ts; `_wN` for N threads); default all),
  * BENCH_KERNELS=1 (per-kernel CPU ms of each inference path), RESDET_BACKEND.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,10 +26,11 @@ import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { addKernelCpu, instrumentKernels, kernelTable, takeKernelCpu, type KernelCpu } from './kernel-cpu.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
+import { benchInferParallel, benchTrainParallel, parseWorkers } from './parallel-cases.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const r50Batches = (process.env.BENCH_R50_BATCHES ?? '4').split(',').map(Number);
-const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer1,r50infer8').split(',');
+const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer1,r50infer8,r20train_w2,r50train_w2,r50infer8_w2').split(',');
 /** BENCH_KERNELS=1: per-kernel CPU ms of the inference cases (./kernel-cpu.ts) */
 const profile = process.env.BENCH_KERNELS === '1';
 
@@ -105,6 +107,12 @@ function benchInfer(model: string, batch: number): Record<string, unknown> {
 /** Runs one case in this process (the child side). */
 async function runCase(name: string, batch: number): Promise<Record<string, unknown>> {
   const info = await initBackend();
+  const { base, workers } = parseWorkers(name);
+  if (workers > 1) {
+    const r = base === 'r20train' ? await benchTrainParallel('resnet20', randomBatch(128, 32, 10, 2), 10, workers, steps)
+      : base === 'r50train' ? await benchTrainParallel('resnet50', randomBatch(batch, 224, 1000, 2), 1000, workers, steps) : await benchInferParallel('resnet50', batch, workers, steps);
+    return { ...r, backend: info.chosen };
+  }
   const r = name === 'r20train' ? benchTrain('resnet20', 128, 32, 10) : name === 'r50train' ? benchTrain('resnet50', batch, 224, 1000) : benchInfer('resnet50', batch);
   return { ...r, backend: info.chosen };
 }
@@ -122,19 +130,24 @@ if (spec) {
 } else {
   const result: Record<string, unknown> = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m_start: os.loadavg()[0], steps };
   if (cases.includes('r20train')) result.resnet20_train = child('r20train', 128);
-  if (cases.includes('r50train')) {
+  /** the first of BENCH_R50_BATCHES that runs (and the errors of those before it) */
+  const largestBatch = (name: string): Record<string, unknown> => {
     const tries = [];
     for (const b of r50Batches) {
-      const r = child('r50train', b);
+      const r = child(name, b);
       tries.push(r);
       if (!r.error) break;
     }
     const ok = tries.find((t) => !t.error);
     const failed = tries.filter((t) => t.error).map((t) => ({ batch: t.batch, error: t.error }));
-    result.resnet50_train = ok ? { ...ok, ...(failed.length ? { failed } : {}) } : { failed };
-  }
+    return ok ? { ...ok, ...(failed.length ? { failed } : {}) } : { failed };
+  };
+  if (cases.includes('r50train')) result.resnet50_train = largestBatch('r50train');
   if (cases.includes('r50infer1')) result.resnet50_infer_b1 = child('r50infer', 1);
   if (cases.includes('r50infer8')) result.resnet50_infer_b8 = child('r50infer', 8);
+  for (const name of cases.filter((c) => parseWorkers(c).workers > 1)) {
+    result[name] = name.startsWith('r50train') ? largestBatch(name) : child(name, name.startsWith('r20') ? 128 : 8);
+  }
   result.loadavg_1m_end = os.loadavg()[0];
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
