@@ -14,27 +14,29 @@ import { countMacs } from '../../backbones/flops.ts';
  * `sumSq` is the sum of the squares of all parameters at seed 0, pinned so that the same seed
  * keeps giving the same network from run to run. (Weights, not logits: the smoke forward runs in
  * training mode on tiny maps, where BN over a handful of values makes logits ill-conditioned.)
+ * Re-pinned when initialisation moved from tfjs's seeded random ops to Rng.fillNormal /
+ * fillUniform (src/nn/layers.ts): same distributions, every sum within 0.11% of the old one.
  */
 const EXPECTED: Record<BackboneName, { params: number; macs: number; sumSq: number }> = {
-  resnet18: { params: 11689512, macs: 1814073344, sumSq: 12814.666 },
-  resnet34: { params: 21797672, macs: 3663761408, sumSq: 23961.903 },
-  resnet50: { params: 25557032, macs: 4089184256, sumSq: 71978.912 },
-  resnet101: { params: 44549160, macs: 7801405440, sumSq: 150340.75 },
-  resnet152: { params: 60192808, macs: 11513626624, sumSq: 219492.66 },
-  plain18: { params: 11515688, macs: 1794805760, sumSq: 11027.272 },
-  plain34: { params: 21623848, macs: 3644493824, sumSq: 22168.977 },
-  resnet20: { params: 269722, macs: 40551040, sumSq: 1948.5748 },
-  resnet32: { params: 464154, macs: 68862592, sumSq: 3296.227 },
-  resnet44: { params: 658586, macs: 97174144, sumSq: 4638.6419 },
-  resnet56: { params: 853018, macs: 125485696, sumSq: 5984.0177 },
-  resnet110: { params: 1727962, macs: 252887680, sumSq: 12031.686 },
-  resnet1202: { params: 19421274, macs: 2829238912, sumSq: 134332.8 },
-  plain20: { params: 269722, macs: 40551040, sumSq: 1948.5748 },
-  plain32: { params: 464154, macs: 68862592, sumSq: 3296.227 },
-  plain44: { params: 658586, macs: 97174144, sumSq: 4638.6419 },
-  plain56: { params: 853018, macs: 125485696, sumSq: 5984.0177 },
-  plain110: { params: 1727962, macs: 252887680, sumSq: 12031.686 },
-  vgg16: { params: 138357544, macs: 15470264320, sumSq: 10067.212 },
+  resnet18: { params: 11689512, macs: 1814073344, sumSq: 12812.771 },
+  resnet34: { params: 21797672, macs: 3663761408, sumSq: 23946.168 },
+  resnet50: { params: 25557032, macs: 4089184256, sumSq: 71969.656 },
+  resnet101: { params: 44549160, macs: 7801405440, sumSq: 150287.9 },
+  resnet152: { params: 60192808, macs: 11513626624, sumSq: 219390.96 },
+  plain18: { params: 11515688, macs: 1794805760, sumSq: 11025.547 },
+  plain34: { params: 21623848, macs: 3644493824, sumSq: 22155.534 },
+  resnet20: { params: 269722, macs: 40551040, sumSq: 1950.7044 },
+  resnet32: { params: 464154, macs: 68862592, sumSq: 3295.5655 },
+  resnet44: { params: 658586, macs: 97174144, sumSq: 4634.8747 },
+  resnet56: { params: 853018, macs: 125485696, sumSq: 5982.2121 },
+  resnet110: { params: 1727962, macs: 252887680, sumSq: 12031.548 },
+  resnet1202: { params: 19421274, macs: 2829238912, sumSq: 134328.71 },
+  plain20: { params: 269722, macs: 40551040, sumSq: 1950.7044 },
+  plain32: { params: 464154, macs: 68862592, sumSq: 3295.5655 },
+  plain44: { params: 658586, macs: 97174144, sumSq: 4634.8747 },
+  plain56: { params: 853018, macs: 125485696, sumSq: 5982.2121 },
+  plain110: { params: 1727962, macs: 252887680, sumSq: 12031.548 },
+  vgg16: { params: 138357544, macs: 15470264320, sumSq: 10065.221 },
 };
 
 const isCifar = (name: string) => /^(resnet|plain)(20|32|44|56|110|1202)$/.test(name);
