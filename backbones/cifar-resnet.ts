@@ -16,7 +16,7 @@
  */
 import type { Sequential } from '../src/nn/module.ts';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, ReLU } from '../src/nn/layers.ts';
-import { Rng } from '../src/random.ts';
+import { initRng, type WeightInit } from '../src/random.ts';
 import { makeStage, type ShortcutOption } from './blocks.ts';
 import { StagedBackbone } from './staged.ts';
 import type { Backbone } from './types.ts';
@@ -41,6 +41,8 @@ export interface CifarResNetOptions {
   numClasses: number;
   /** seed of the initialisation */
   seed: number;
+  /** 'none': skip the random draws, weights start at zero (they are loaded next); default 'random' */
+  init?: WeightInit;
   /** 'A' in the paper (Sec. 4.2); 'B' and 'C' add projections named `shortcut.0` / `shortcut.1` */
   shortcut: ShortcutOption;
   /** remove every shortcut: the plain nets of Fig. 6 (left) */
@@ -72,7 +74,7 @@ export class CifarResNet extends StagedBackbone implements Backbone {
     super(name);
     const opts = { ...CIFAR_DEFAULTS, ...overrides };
     this.options = opts;
-    const rng = new Rng(opts.seed);
+    const rng = initRng(opts.seed, opts.init);
     const sc = { option: opts.plain ? 'none' : opts.shortcut, name: 'shortcut' } as const;
     this.conv1 = this.child('conv1', new Conv2d(3, CIFAR_WIDTHS[0], 3, { padding: 1 }, rng));
     this.bn1 = this.child('bn1', new BatchNorm2d(CIFAR_WIDTHS[0]));

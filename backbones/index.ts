@@ -8,6 +8,7 @@
  * DEFAULTS; a family ignores options it has no use for (VGG has no shortcuts).
  */
 import { UserError, quote } from '../src/errors.ts';
+import type { WeightInit } from '../src/random.ts';
 import { SHORTCUT_OPTIONS, type ShortcutOption } from './blocks.ts';
 import { cifarResnet } from './cifar-resnet.ts';
 import { resnet } from './resnet.ts';
@@ -28,6 +29,11 @@ export interface BackboneOptions {
   plain: boolean;
   /** ImageNet bottleneck nets: stride-2 on the first 1x1 (MSRA/Caffe/Keras) instead of the 3x3 */
   strideInFirst1x1: boolean;
+  /**
+   * 'none' skips the random initialisation (weights start at zero) when every weight is loaded
+   * right after, from a checkpoint or an imported file; default 'random'
+   */
+  init: WeightInit;
 }
 
 type Factory = (options: Partial<BackboneOptions>) => Backbone;
@@ -69,6 +75,7 @@ function validate(name: string, o: Partial<BackboneOptions>): void {
   if (o.numClasses !== undefined && !(Number.isInteger(o.numClasses) && o.numClasses > 0)) throw bad('numClasses', 'a positive integer', o.numClasses);
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0)) throw bad('seed', 'a non-negative integer', o.seed);
   if (o.shortcut !== undefined && !SHORTCUT_OPTIONS.includes(o.shortcut)) throw bad('shortcut', `one of ${SHORTCUT_OPTIONS.join(', ')}`, o.shortcut);
+  if (o.init !== undefined && o.init !== 'random' && o.init !== 'none') throw bad('init', "'random' or 'none'", o.init);
   for (const flag of ['plain', 'strideInFirst1x1'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw bad(flag, 'true or false', o[flag]);
   }

@@ -11,7 +11,7 @@
  */
 import { NamedSequential, type Layer, type Sequential } from '../src/nn/module.ts';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, MaxPool2d, ReLU } from '../src/nn/layers.ts';
-import { Rng } from '../src/random.ts';
+import { initRng, type WeightInit } from '../src/random.ts';
 import { BasicBlock, Bottleneck, makeStage, type BlockKind, type ShortcutOption } from './blocks.ts';
 import { StagedBackbone } from './staged.ts';
 import type { Backbone } from './types.ts';
@@ -37,6 +37,8 @@ export interface ResNetOptions {
   numClasses: number;
   /** seed of the He-normal / fc initialisation */
   seed: number;
+  /** 'none': skip the random draws, weights start at zero (they are loaded next); default 'random' */
+  init?: WeightInit;
   /** shortcut option of Sec. 3.3 / Table 3; 'B' is the paper's and torchvision's default */
   shortcut: ShortcutOption;
   /** remove every shortcut: the plain nets of Table 2 / Fig. 4 */
@@ -73,7 +75,7 @@ export class ResNet extends StagedBackbone implements Backbone {
     super(name);
     const opts = { ...RESNET_DEFAULTS, ...overrides };
     this.options = opts;
-    const rng = new Rng(opts.seed);
+    const rng = initRng(opts.seed, opts.init);
     const sc = { option: opts.plain ? 'none' : opts.shortcut, name: 'downsample' } as const;
     const expansion = spec.block === 'basic' ? BasicBlock.expansion : Bottleneck.expansion;
 

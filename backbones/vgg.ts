@@ -10,7 +10,7 @@
  */
 import { NamedSequential, Sequential, type Layer } from '../src/nn/module.ts';
 import { AdaptiveAvgPool2d, Conv2d, Dropout, FlattenNCHW, Linear, MaxPool2d, ReLU } from '../src/nn/layers.ts';
-import { Rng } from '../src/random.ts';
+import { initRng, type WeightInit } from '../src/random.ts';
 import { StagedBackbone, type Stage } from './staged.ts';
 import type { Backbone } from './types.ts';
 
@@ -26,6 +26,8 @@ export interface VggOptions {
   numClasses: number;
   /** seed of the initialisation and of the dropout masks */
   seed: number;
+  /** 'none': skip the random draws, weights start at zero (they are loaded next); default 'random' */
+  init?: WeightInit;
 }
 
 export const VGG_DEFAULTS: VggOptions = { numClasses: 1000, seed: 0 };
@@ -41,7 +43,7 @@ export class Vgg extends StagedBackbone implements Backbone {
     super(name);
     const opts = { ...VGG_DEFAULTS, ...overrides };
     this.options = opts;
-    const rng = new Rng(opts.seed);
+    const rng = initRng(opts.seed, opts.init);
     const layers: Layer[] = [];
     const stages: Stage[] = [];
     let stageStart = 0;

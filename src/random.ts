@@ -87,6 +87,14 @@ export class Rng {
     return out;
   }
 
+  /**
+   * A new generator seeded with one draw of this one (`seed()`): a layer's initialiser draws a
+   * whole tensor from it while this stream advances by one, whatever the tensor's size.
+   */
+  derive(): Rng {
+    return new Rng(this.seed());
+  }
+
   /** A 31-bit integer, e.g. a seed for tfjs random ops. */
   seed(): number {
     return Math.floor(this.next() * 2147483647);
@@ -100,4 +108,35 @@ export class Rng {
     }
     return a;
   }
+}
+
+/**
+ * How a network's weights start: 'random' draws them (He normal, PyTorch uniform); 'none' skips
+ * the draws and leaves them at zero, for a caller that loads every weight right after (a
+ * checkpoint, an imported file), where the draws would be thrown away.
+ */
+export type WeightInit = 'random' | 'none';
+
+/**
+ * An Rng whose bulk fills draw nothing (the arrays keep their zeros), for `WeightInit` 'none'.
+ * Everything else, `derive` and `seed` included, advances exactly as `Rng` does, so the other
+ * users of a network's generator (e.g. dropout masks) see the same stream either way.
+ */
+class NoFillRng extends Rng {
+  override derive(): Rng {
+    return new NoFillRng(this.seed());
+  }
+
+  override fillUniform(out: Float32Array): Float32Array {
+    return out;
+  }
+
+  override fillNormal(out: Float32Array): Float32Array {
+    return out;
+  }
+}
+
+/** The generator a network is built with: `new Rng(seed)`, or one that skips the fills for init 'none'. */
+export function initRng(seed: number, init: WeightInit = 'random'): Rng {
+  return init === 'none' ? new NoFillRng(seed) : new Rng(seed);
 }

@@ -79,6 +79,8 @@ export async function loadClassifier(name: string, opts: ClassifierOptions): Pro
   const model = createBackbone(name, {
     ...(opts.numClasses ? { numClasses: opts.numClasses } : {}),
     strideInFirst1x1: opts.strideInFirst1x1 ?? format === 'keras',
+    // importWeights fills every slot or throws: the random draws would be thrown away
+    init: 'none',
   });
   try {
     const report = await importWeights(model, opts.weights, { format });

@@ -18,13 +18,13 @@ export interface Conv2dOptions {
 
 /**
  * He initialisation (He et al. 2015, as torchvision's ResNet: kaiming_normal_, mode='fan_out',
- * nonlinearity='relu'): N(0, 2 / (k*k*outChannels)). Drawn by a generator seeded with one
- * `rng.seed()` (so each tensor consumes one draw of `rng`, whatever its size) into a
+ * nonlinearity='relu'): N(0, 2 / (k*k*outChannels)). Drawn by `rng.derive()`, a generator
+ * seeded with one draw of `rng` (so each tensor consumes one draw, whatever its size), into a
  * Float32Array in one pass, several times faster than tfjs's seeded randomNormal.
  */
 export function heNormal(shape: number[], fanOut: number, rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(new Rng(rng.seed()).fillNormal(new Float32Array(size), 0, Math.sqrt(2 / fanOut)), shape, 'float32');
+  return tf.tensor(rng.derive().fillNormal(new Float32Array(size), 0, Math.sqrt(2 / fanOut)), shape, 'float32');
 }
 
 /**
@@ -33,7 +33,7 @@ export function heNormal(shape: number[], fanOut: number, rng: Rng): tf.Tensor {
  */
 export function uniform(shape: number[], lo: number, hi: number, rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(new Rng(rng.seed()).fillUniform(new Float32Array(size), lo, hi), shape, 'float32');
+  return tf.tensor(rng.derive().fillUniform(new Float32Array(size), lo, hi), shape, 'float32');
 }
 
 /** 2-D convolution; weight `[kh, kw, in, out]` (torch OIHW at import), optional bias `[out]`. */

@@ -107,6 +107,22 @@ describe('backbones/index', () => {
     }
   });
 
+  it("init 'none' skips the draws (zeros) and, once the weights are loaded, is the same network", () => {
+    const before = tf.memory().numTensors;
+    const random = createBackbone('resnet20', { seed: 3 }).eval();
+    const none = createBackbone('resnet20', { seed: 3, init: 'none' }).eval();
+    assert.ok(none.namedParameters().filter(([n]) => n.endsWith('conv1.weight') || n.startsWith('linear.')).every(([, v]) => v.dataSync().every((x) => x === 0)));
+    none.loadStateDict(random.stateDict());
+    const x = tf.randomNormal([1, 8, 8, 3], 0, 1, 'float32', 9);
+    const [ya, yb] = [random.forward(x), none.forward(x)];
+    assert.deepEqual(yb.dataSync(), ya.dataSync());
+    tf.dispose([x, ya, yb]);
+    random.dispose();
+    none.dispose();
+    assert.throws(() => createBackbone('resnet20', { init: 'lazy' as 'none' }), /options\.init: expected 'random' or 'none', got "lazy"/);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('same seed, same network; another seed, another network (within one run)', () => {
     const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 7);
     const run = (seed: number) => {

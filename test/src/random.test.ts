@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Rng } from '../../src/random.ts';
+import { Rng, initRng } from '../../src/random.ts';
 
 describe('random', () => {
   it('fillUniform is lo + (hi - lo) * next() per element (float32) and advances the state as many draws', () => {
@@ -45,5 +45,17 @@ describe('random', () => {
     const [mu, su] = moments(u);
     assert.ok(Math.abs(mu) < 6.5e-3 && Math.abs(su - 1 / Math.sqrt(3)) < 3e-3, `${mu} ${su}`);
     assert.ok(u.every((z) => z >= -1 && z <= 1));
+  });
+
+  it("initRng 'none' fills nothing (zeros) but derives and draws the same stream as 'random'", () => {
+    const a = initRng(5, 'random');
+    const b = initRng(5, 'none');
+    const da = a.derive();
+    const db = b.derive();
+    assert.equal(a.state, b.state); // one draw each
+    assert.deepEqual(Array.from(db.fillNormal(new Float32Array(4), 0, 1)), [0, 0, 0, 0]);
+    assert.deepEqual(Array.from(db.derive().fillUniform(new Float32Array(3), -1, 1)), [0, 0, 0]);
+    assert.ok(da.fillNormal(new Float32Array(4), 0, 1).some((v) => v !== 0));
+    assert.equal(a.seed(), b.seed()); // e.g. dropout masks drawn from the network's generator later
   });
 });

@@ -9,7 +9,7 @@ import { PIXEL_NORMS, type MapperOptions, type PixelNormName } from '../../datas
 import { FasterRCNN, resolveConfig, type FasterRCNNOverrides } from '../../detectors/index.ts';
 import { RoIHeads } from '../../detectors/roi-heads.ts';
 import { inputError, quote } from '../../src/errors.ts';
-import { Rng } from '../../src/random.ts';
+import { Rng, type WeightInit } from '../../src/random.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
 
 /** Marks a checkpoint as a detector's. */
@@ -34,10 +34,12 @@ export interface DetectorSpec {
  * Builds the detector a spec describes (fresh weights; load a state dict into it to restore).
  * A `pooledSize` other than the backbone's is given to a RoIHeads built here, the
  * constructor-injection torchvision's FasterRCNN allows.
+ * @param init 'none' skips the backbone's random initialisation when a checkpoint's weights
+ *   replace all of them next (VGG-16's draws cost seconds)
  */
-export function buildDetector(spec: DetectorSpec): FasterRCNN {
+export function buildDetector(spec: DetectorSpec, init: WeightInit = 'random'): FasterRCNN {
   const overrides: FasterRCNNOverrides = { ...spec.detector, numClasses: spec.classes.length };
-  const backbone = createBackbone(spec.backbone, { seed: overrides.seed ?? 0 });
+  const backbone = createBackbone(spec.backbone, { seed: overrides.seed ?? 0, init });
   const det = backbone.detection;
   if (!det) throw inputError('--backbone', '', `expected a backbone with a detection cut (an ImageNet ResNet or VGG-16), got ${quote(spec.backbone)}`);
   if (spec.pooledSize === undefined || spec.pooledSize === det.pooledSize) return new FasterRCNN({ backbone }, overrides);
@@ -84,7 +86,8 @@ export function loadDetector(file: string): LoadedDetector {
   const ckpt: Checkpoint = loadCheckpoint(file);
   try {
     const spec = detectorSpecOf(ckpt.config, file);
-    const model = buildDetector(spec);
+    // every weight comes from the checkpoint (loadStateDict is strict): skip the random draws
+    const model = buildDetector(spec, 'none');
     model.loadStateDict(ckpt.model);
     return { model, spec, config: ckpt.config as Record<string, unknown>, step: ckpt.step };
   } finally {
