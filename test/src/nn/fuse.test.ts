@@ -70,6 +70,26 @@ describe('nn/fuse (BN folded into convs at inference)', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
+  it('a conv with its own bias and no BN (VGG) runs with its own variables, which dispose() leaves alone', () => {
+    const before = tf.memory().numTensors;
+    const conv = new Conv2d(1, 2, 1, { bias: true }, new Rng(0));
+    const net = new Sequential([conv, new ReLU()]).eval();
+    const values = [tf.tensor4d([1, -1], [1, 1, 1, 2]), tf.tensor1d([0.5, 0.5])];
+    conv.weight.assign(values[0]);
+    conv.bias!.assign(values[1]);
+    tf.dispose(values);
+    // y = relu([x + 0.5, -x + 0.5]); x = 2 -> [2.5, 0]
+    const fast = fuseForInference(net);
+    const x = tf.tensor4d([2], [1, 1, 1, 1]);
+    const y = fast.forward(x);
+    assert.deepEqual(Array.from(y.dataSync()), [2.5, 0]);
+    tf.dispose([x, y]);
+    fast.dispose();
+    assert.ok(!conv.weight.isDisposed && !conv.bias!.isDisposed);
+    net.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   for (const [name, side] of [['resnet18', 64], ['resnet20', 32]] as const) {
     it(`${name}: folded logits equal the modules' within 1e-4 of the largest logit; state dict unchanged; no leak`, () => {
       const net = name === 'resnet18' ? resnet(18, { seed: 3, numClasses: 10 }) : cifarResnet(20, { seed: 3 });
