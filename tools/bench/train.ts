@@ -48,11 +48,13 @@ function benchTrain(model: string, batch: number, side: number, classes: number)
   const trainer = new Trainer({ model: net, task: classificationTask(net), data: { batch: async () => b }, schedule: constantLr(0.01), iterations: Infinity });
   trainer.trainStep(b); // warm-up: kernel compilation, momentum buffers
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) trainer.trainStep(b);
   const ms = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(c0);
   trainer.dispose();
   net.dispose();
-  return { model, batch, input: `${side}x${side}`, ms_per_step: Math.round(ms), images_per_s: Number(((1000 * batch) / ms).toFixed(2)) };
+  return { model, batch, input: `${side}x${side}`, ms_per_step: Math.round(ms), images_per_s: Number(((1000 * batch) / ms).toFixed(2)), cpu_ms_per_step: Math.round((cpu.user + cpu.system) / 1000 / steps) };
 }
 
 /**
