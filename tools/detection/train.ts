@@ -161,7 +161,9 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
   const set = loadDetectionSet({ data: t.data, format: t.format, split: t.split, classes: config.classes });
   if (set.records.length === 0) throw new UserError(`${t.data}: --split ${t.split}: no images to train on`);
 
-  const model = buildDetector(config);
+  // A resumed run loads every weight from its checkpoint, --weights every backbone weight: the
+  // backbone's random draws would be thrown away (the RPN and RoI heads are drawn either way).
+  const model = buildDetector(config, resumeFrom || t.weights ? 'none' : 'random');
   try {
     if (!resumeFrom && t.weights) {
       const report = await importWeights(model.backbone, t.weights);
