@@ -122,15 +122,17 @@ export class FasterRCNN extends Module {
    * @param images [N, H, W, 3] preprocessed images
    * @param imageSizes valid size of each image in input pixels; default the full H x W
    * @param scales resize factor of each image (input = original * scale); boxes are divided by
-   *   it and clipped to the original size. Default 1 (boxes stay in input pixels).
+   *   it and clipped to the original size, and the RPN's minSize (original-image pixels) is
+   *   scaled by it unless the size gives scaleX/scaleY. Default 1 (boxes stay in input pixels).
    * @param convs a fold cache to reuse over many calls (the caller disposes it); default one
    *   made and freed within this call
    * @returns per image: boxes [D, 4] xyxy (original-image pixels), scores [D] descending,
    *   labels [D] in 1..numClasses; D <= roiHeads.detectionsPerImage
    */
   detect(images: tf.Tensor4D, imageSizes?: ImageSize[], scales?: number[], convs?: FoldedConvs): Detections[] {
-    const sizes = this.checkInputs(images, imageSizes);
-    if (scales && scales.length !== sizes.length) throw new Error(`detect: ${sizes.length} images but ${scales.length} scales`);
+    const checked = this.checkInputs(images, imageSizes);
+    if (scales && scales.length !== checked.length) throw new Error(`detect: ${checked.length} images but ${scales.length} scales`);
+    const sizes = scales ? checked.map((s, i) => ({ scaleX: scales[i], scaleY: scales[i], ...s })) : checked;
     const wasTraining = this.training;
     const runner = convs ?? new FoldedConvs();
     this.eval();

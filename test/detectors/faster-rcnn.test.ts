@@ -4,6 +4,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { ensureGradients } from '../../src/backend/gradients.ts';
 import { FasterRCNN } from '../../detectors/faster-rcnn.ts';
 import type { FasterRCNNOverrides } from '../../detectors/config.ts';
+import type { ImageSize } from '../../detectors/types.ts';
 import { BatchNorm2d } from '../../src/nn/index.ts';
 import { FakeBackbone } from '../helpers/fake-backbone.ts';
 import fs from 'node:fs';
@@ -121,6 +122,25 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
       const [maxW, maxH] = i === 0 ? [128, 128] : [224, 192];
       for (let k = 0; k < n; k++) assert.ok(d.boxes[4 * k + 2] <= maxW && d.boxes[4 * k + 3] <= maxH);
     }
+    batch.dispose();
+    model.dispose();
+  });
+
+  it('detect: `scales` reach the RPN as scaleX/scaleY (minSize in original pixels) unless the size has its own', () => {
+    const model = new FasterRCNN({ backbone: new FakeBackbone(0) }, SMALL);
+    const seen: ImageSize[][] = [];
+    const forward = model.rpn.forward.bind(model.rpn);
+    model.rpn.forward = (f, sizes, training) => {
+      seen.push(sizes);
+      return forward(f, sizes, training);
+    };
+    const batch = tf.concat([image, image]) as tf.Tensor4D;
+    model.detect(batch, [{ height: 128, width: 128 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }], [0.5, 0.5]);
+    model.detect(image);
+    assert.deepEqual(seen, [
+      [{ height: 128, width: 128, scaleX: 0.5, scaleY: 0.5 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }],
+      [{ height: 128, width: 128 }],
+    ]);
     batch.dispose();
     model.dispose();
   });
