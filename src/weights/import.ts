@@ -33,6 +33,11 @@ export interface ImportOptions {
   format?: WeightFormat;
   /** BN epsilon the Keras model was trained with (default 1e-3, keras-applications ResNet50) */
   kerasEps?: number;
+  /**
+   * module paths (e.g. 'fc') whose slots the file may lack: those keep their current values. The
+   * detector passes its backbone's unused ImageNet classifier, so headless weights import too.
+   */
+  optional?: readonly string[];
 }
 
 /** What an import did. */
@@ -42,6 +47,8 @@ export interface ImportReport {
   loaded: number;
   /** file keys that were skipped on purpose (num_batches_tracked) */
   ignored: string[];
+  /** slots under `optional` that the file lacks (left as they were); absent when none */
+  absent?: string[];
 }
 
 /** Recognises a weights file by its first bytes. */
@@ -98,7 +105,9 @@ export async function importWeights(model: Module, file: string, opts: ImportOpt
     if (key.endsWith('num_batches_tracked')) ignored.push(key);
     else given.set(resdetName(key), a);
   }
-  const missing = [...slots.keys()].filter((n) => !given.has(n));
+  const isOptional = (n: string): boolean => (opts.optional ?? []).some((p) => n.startsWith(`${p}.`));
+  const absent = [...slots.keys()].filter((n) => !given.has(n) && isOptional(n));
+  const missing = [...slots.keys()].filter((n) => !given.has(n) && !isOptional(n));
   const unexpected = [...given.keys()].filter((n) => !slots.has(n));
   const problems: string[] = [];
   const ready = new Map<string, { data: Float32Array; shape: number[] }>();
@@ -123,9 +132,10 @@ export async function importWeights(model: Module, file: string, opts: ImportOpt
   const state = new Map<string, tf.Tensor>();
   try {
     for (const [name, t] of ready) state.set(name, tf.tensor(t.data, slots.get(name)!.variable.shape, 'float32'));
-    model.loadStateDict(state, true);
+    // strict unless optional slots are absent (everything else was checked above)
+    model.loadStateDict(state, absent.length === 0);
   } finally {
     for (const t of state.values()) t.dispose();
   }
-  return { format, loaded: ready.size, ignored };
+  return { format, loaded: ready.size, ignored, ...(absent.length ? { absent } : {}) };
 }

@@ -166,8 +166,9 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
   const model = buildDetector(config, resumeFrom || t.weights ? 'none' : 'random');
   try {
     if (!resumeFrom && t.weights) {
-      const report = await importWeights(model.backbone, t.weights);
-      o.onInfo?.(`imported ${report.loaded} ${report.format} tensors from ${t.weights} into ${config.backbone}`);
+      // the ImageNet classifier (fc) is unused by the detector: a file without it imports too
+      const report = await importWeights(model.backbone, t.weights, { optional: model.backbone.detection?.unused });
+      o.onInfo?.(`imported ${report.loaded} ${report.format} tensors from ${t.weights} into ${config.backbone}${report.absent ? ` (not in the file, unused: ${report.absent.join(', ')})` : ''}`);
     }
     const source = new DetectionBatchSource(set.records, {
       batchSize: t.batchSize, seed: t.seed, flip: t.flip, prefetch: 2,

@@ -56,6 +56,24 @@ describe('weights/import', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
+  it('optional modules may be absent from the file (headless weights); anything else missing is still an error', async () => {
+    const torch = readTorchCheckpoint(new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'tiny-net.pt'))), 'tiny-net.pt');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-imp-'));
+    const file = path.join(dir, 'headless.safetensors');
+    fs.writeFileSync(file, encodeSafetensors(new Map([...torch.tensors].filter(([k]) => !k.startsWith('fc.')))));
+    const net = new Tiny();
+    const fcBefore = net.fc.weight.dataSync().slice();
+    await assert.rejects(importWeights(net, file), /missing keys: fc\.weight, fc\.bias/);
+    const report = await importWeights(net, file, { optional: ['fc'] });
+    // conv1.weight + 4 bn1 slots loaded; fc left as it was
+    assert.deepEqual(report, { format: 'safetensors', loaded: 5, ignored: ['bn1.num_batches_tracked'], absent: ['fc.weight', 'fc.bias'] });
+    assert.deepEqual(net.fc.weight.dataSync(), fcBefore);
+    assert.deepEqual(Array.from(net.bn1.runningMean.dataSync()), Array.from(torch.tensors.get('bn1.running_mean')!.data));
+    await assert.rejects(importWeights(net, file, { optional: ['bn1'] }), /missing keys: fc\.weight, fc\.bias/);
+    net.dispose();
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('reads the same weights from safetensors (PyTorch layout), after stripping module.', async () => {
     const torch = readTorchCheckpoint(new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'tiny-net.pt'))), 'tiny-net.pt');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-imp-'));

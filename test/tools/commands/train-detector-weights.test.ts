@@ -10,7 +10,7 @@ import { createBackbone } from '../../../backbones/index.ts';
 import { initBackend } from '../../../src/backend/index.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { exportWeights } from '../../../src/weights/export.ts';
-import { writeSafetensors } from '../../../src/weights/safetensors.ts';
+import { encodeSafetensors, readSafetensors, writeSafetensors } from '../../../src/weights/safetensors.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 import { makeTinyShapes, TINY_DETECTOR_FLAGS } from '../../helpers/tiny-shapes.ts';
@@ -56,6 +56,21 @@ describe('tools: train-detector --weights (tiny shapes set)', function () {
       disposeCheckpoint(ckpt);
     }
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('headless weights (no fc, which the detector does not use) import too, and the run says so', async function () {
+    await initBackend();
+    const full = path.join(tmp, 'r18-full.safetensors');
+    const backbone = createBackbone('resnet18', { init: 'none' });
+    exportWeights(backbone, full);
+    backbone.dispose();
+    const file = path.join(tmp, 'r18-headless.safetensors');
+    const tensors = readSafetensors(new Uint8Array(fs.readFileSync(full)), full).tensors;
+    fs.writeFileSync(file, encodeSafetensors(new Map([...tensors].filter(([k]) => !k.startsWith('fc.')))));
+    const r = train(file, path.join(tmp, 'headless'));
+    assert.equal(r.status, 0, r.stderr);
+    // 102 tensors of ResNet-18 less fc.weight and fc.bias
+    assert.equal(r.stderr, `imported 100 safetensors tensors from ${file} into resnet18 (not in the file, unused: fc.weight, fc.bias)\n`);
   });
 
   it('wrongly shaped weights give exit 1, one line naming the file and the tensor, and no checkpoint', function () {
