@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../../../src/nn/index.ts';
@@ -10,6 +8,7 @@ import { ErrorWarmup } from '../../../src/train/error-warmup.ts';
 import { PlateauLr, stepLr } from '../../../src/train/schedule.ts';
 import { Trainer, type BatchSource, type TrainTask } from '../../../src/train/trainer.ts';
 import { useCpuBackend } from './cpu-backend.ts';
+import { tmpDir } from '../../helpers/tmp.ts';
 
 /** Feeds `errors[s]` as the training error of update s and returns lr(s + 1) after each. */
 function rates(s: ErrorWarmup, errors: number[], from = 0): number[] {
@@ -72,11 +71,7 @@ describe('train/error-warmup', () => {
 
   describe('in the Trainer, with checkpoints', () => {
     useCpuBackend();
-    let dir = '';
-    beforeEach(() => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-warmup-'));
-    });
-    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dir = tmpDir('resdet-warmup-');
 
     // The task reports a scripted training error per update: 0.9 for updates 0-3, then 0.5.
     const scripted = (s: number): number => (s < 4 ? 0.9 : 0.5);
