@@ -40,7 +40,7 @@ export function toOriginal(m: Pick<MappedImage, 'scaleX' | 'scaleY'> & { record:
 
 /**
  * Runs the detector on one mapped image (batch of one: no padding between images).
- * @param convs folded-BN cache shared over a run's images (`FasterRCNN.detect`); default per call
+ * @param convs folded-BN cache shared over a run's images (`FasterRCNN.detect`); default unfolded
  */
 export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold = 0, convs?: FoldedConvs): ImageDetections {
   const packed = packImages([m]);

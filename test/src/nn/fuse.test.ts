@@ -166,7 +166,7 @@ describe('nn/fuse (BN folded into convs at inference)', () => {
     net.dispose();
   });
 
-  it('detector: the frozen-BN resnet18 trunk and conv5 head fold; detect matches the unfolded path; training unaffected', () => {
+  it('detector: the frozen-BN resnet18 trunk and conv5 head fold; detect with them matches the unfolded path; training unaffected', () => {
     const backbone = resnet(18, { seed: 9 });
     randomiseBatchNorms(backbone, 10);
     const model = new FasterRCNN({ backbone }, { numClasses: 2, seed: 1 });
@@ -186,7 +186,7 @@ describe('nn/fuse (BN folded into convs at inference)', () => {
     assert.ok(relativeError(fol, ref) < 1e-4);
     assert.equal(convs.size, 15 + 5); // conv1..conv4 (1 + 4 + 5 + 5) and layer4 (4 + projection)
     tf.dispose([reference, folded, pooled, ref, fol]);
-    // detect with a shared cache gives the detections of the per-call one
+    // detect with the fold cache gives the detections of the unfolded path
     const a = model.detect(x, undefined, undefined, convs)[0];
     const b = model.detect(x)[0];
     assert.deepEqual(Array.from(a.labels), Array.from(b.labels));
