@@ -10,6 +10,7 @@ import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint
 import type { ClassificationBatch } from '../../../src/train/classification.ts';
 import { constantLr } from '../../../src/train/schedule.ts';
 import { Trainer, taskGradients } from '../../../src/train/trainer.ts';
+import { checkpointTensorBytes } from '../../helpers/tiny-cifar.ts';
 import { useCpuBackend } from '../train/cpu-backend.ts';
 import { EXIT_LABEL, THROW_LABEL, TinyNet, tinyTask, type TinyArgs } from './tiny-replica.ts';
 
@@ -206,11 +207,7 @@ describe('parallel/data-parallel', function () {
       disposeCheckpoint(ckpt);
       await resumed.run();
       resumed.dispose();
-      const bytes = (f: string): Buffer => {
-        const buf = fs.readFileSync(path.join(dir, f));
-        return buf.subarray(8 + Number(buf.readBigUInt64LE(0)));
-      };
-      assert.ok(bytes('resumed.safetensors').equals(bytes('straight.safetensors')));
+      assert.ok(checkpointTensorBytes(path.join(dir, 'resumed.safetensors')).equals(checkpointTensorBytes(path.join(dir, 'straight.safetensors'))));
       tf.dispose([...init.values()]);
     });
 

@@ -4,39 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { runCli } from '../../helpers/cli.ts';
+import { checkpointTensorBytes as tensorBytes, writeTinyCifar } from '../../helpers/tiny-cifar.ts';
 import { UserError } from '../../../src/errors.ts';
 import { initBackend } from '../../../src/backend/index.ts';
 import { CIFAR10 } from '../../../tools/recipes/cifar10.ts';
 import { recipeByName } from '../../../tools/commands/train-classifier.ts';
 import { trainClassifier, type ClassifierRunOptions } from '../../../tools/train/classifier.ts';
 
-/** A tiny CIFAR-10 binary folder: 40 training and 8 test images of random pixels. */
-function tinyCifar(dir: string): void {
-  let seed = 1;
-  const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256;
-  const batch = (n: number): Buffer => {
-    const b = Buffer.alloc(n * 3073);
-    for (let i = 0; i < n; i++) {
-      b[i * 3073] = i % 10;
-      for (let k = 1; k < 3073; k++) b[i * 3073 + k] = rand();
-    }
-    return b;
-  };
-  for (const i of [1, 2, 3, 4, 5]) fs.writeFileSync(path.join(dir, `data_batch_${i}.bin`), batch(8));
-  fs.writeFileSync(path.join(dir, 'test_batch.bin'), batch(8));
-}
-
-/** The tensor bytes of a checkpoint (everything after the JSON header). */
-function tensorBytes(file: string): Buffer {
-  const buf = fs.readFileSync(file);
-  return buf.subarray(8 + Number(buf.readBigUInt64LE(0)));
-}
-
 describe('resdet train-classifier', () => {
   let dir = '';
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-tc-'));
-    tinyCifar(dir);
+    writeTinyCifar(dir);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
