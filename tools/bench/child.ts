@@ -15,6 +15,12 @@ import { spawnSync } from 'node:child_process';
 /** The environment variable that names the case a child runs. */
 export const CHILD_ENV = 'BENCH_CHILD';
 
+/**
+ * Prefix of the stderr line a failing child writes at exit with what it could still measure
+ * (e.g. the wasm heap size when it aborted); the parent adds it to the error as `at_exit`.
+ */
+export const EXIT_TAG = 'bench-child-at-exit: ';
+
 /** Options of {@link runChild}. */
 export interface ChildOptions {
   /** extra environment for the child (over this process's) */
@@ -45,7 +51,8 @@ export function childResult(stdout: string, stderr: string, status: number | nul
   const thrown = lines.filter((l) => /^(Uncaught )?\w*Error\b/.test(l)).at(-1);
   const aborted = lines.find((l) => /^Aborted\(/.test(l));
   const why = thrown && aborted && aborted !== 'Aborted()' && !thrown.includes(aborted) ? `${aborted}; ${thrown}` : (thrown ?? aborted);
-  return { error: (why ?? `exit ${status ?? signal}`).slice(0, 300) };
+  const atExit = lines.filter((l) => l.startsWith(EXIT_TAG)).at(-1);
+  return { error: (why ?? `exit ${status ?? signal}`).slice(0, 300), ...(atExit ? { at_exit: JSON.parse(atExit.slice(EXIT_TAG.length)) as unknown } : {}) };
 }
 
 /**
@@ -67,7 +74,27 @@ export function runChild(script: string, spec: string, opts: ChildOptions = {}):
   return childResult(r.stdout ?? '', r.stderr ?? '', r.status, r.signal, timedOut);
 }
 
-/** The child side: runs the case and prints its result as one JSON line on stdout. */
-export async function serveChild(spec: string, run: (spec: string) => Promise<Record<string, unknown>>): Promise<void> {
+/**
+ * The child side: runs the case and prints its result as one JSON line on stdout.
+ * @param atExit measures what a failing case can still report (e.g. memory), written to stderr
+ *   after {@link EXIT_TAG} when the process exits non-zero (an abort included)
+ */
+export async function serveChild(spec: string, run: (spec: string) => Promise<Record<string, unknown>>, atExit?: () => Record<string, unknown>): Promise<void> {
+  if (atExit) {
+    let reported = false;
+    const report = () => {
+      if (!reported) process.stderr.write(`\n${EXIT_TAG}${JSON.stringify(atExit())}\n`);
+      reported = true;
+    };
+    // The wasm glue's own uncaughtException handler rethrows, which ends Node at once (exit code
+    // 7, no 'exit' event): report before it runs. Alone, rethrow to keep Node's default ending.
+    process.prependListener('uncaughtException', (err) => {
+      report();
+      if (process.listenerCount('uncaughtException') === 1) throw err;
+    });
+    process.on('exit', (code) => {
+      if (code !== 0) report();
+    });
+  }
   process.stdout.write(`${JSON.stringify(await run(spec))}\n`);
 }

@@ -249,7 +249,8 @@ function trainFit(): Record<string, unknown>[] {
 
 const spec = childSpec();
 if (spec) {
-  await serveChild(spec, runCase);
+  // an aborted case still reports how large the wasm heap had grown
+  await serveChild(spec, runCase, memory);
 } else {
   const result: Record<string, unknown> = {
     node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_start: os.loadavg().map((v) => round(v, 2)),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { REPO_ROOT } from '../../helpers/cli.ts';
-import { CHILD_ENV, childResult, runChild } from '../../../tools/bench/child.ts';
+import { CHILD_ENV, EXIT_TAG, childResult, runChild } from '../../../tools/bench/child.ts';
 
 const SCRIPT = path.join(REPO_ROOT, 'test/fixtures/bench/child-case.ts');
 
@@ -23,6 +23,7 @@ describe('tools/bench/child', () => {
       assert.deepEqual(childResult('{"a":1}', 'no error line', 3, null), { error: 'exit 3' });
       assert.deepEqual(childResult('', '', null, 'SIGKILL'), { error: 'exit SIGKILL' });
       assert.deepEqual(childResult('', '', null, 'SIGTERM', true), { error: 'timed out (killed with SIGTERM)' });
+      assert.deepEqual(childResult('', `RuntimeError: x\n${EXIT_TAG}{"wasm_heap_mb":4096}\n`, 7, null), { error: 'RuntimeError: x', at_exit: { wasm_heap_mb: 4096 } });
     });
   });
 
@@ -34,8 +35,12 @@ describe('tools/bench/child', () => {
       assert.equal(process.env[CHILD_ENV], undefined);
     });
     it('reports an abort with its message, past megabytes of stderr', () => {
+      const r = runChild(SCRIPT, 'abort-plain');
+      assert.deepEqual(r, { error: 'Error: Aborted(Cannot enlarge memory, requested 4294967296 bytes)' });
+    });
+    it("adds what the aborted child measured at exit (serveChild's atExit)", () => {
       const r = runChild(SCRIPT, 'abort');
-      assert.equal(r.error, 'Error: Aborted(Cannot enlarge memory, requested 4294967296 bytes)');
+      assert.deepEqual(r, { error: 'Error: Aborted(Cannot enlarge memory, requested 4294967296 bytes)', at_exit: { heap_mb: 4096 } });
     });
     it('kills a case that runs past its time limit', () => {
       const r = runChild(SCRIPT, 'hang', { timeoutMs: 1500 });
