@@ -13,6 +13,15 @@
  *   about 12x). Batches of 8: on wasm a training step's cost is mostly per-call overhead of the
  *   convolution gradients, so 8 images cost about 2.5x one image (measured: 31.5 s vs 12.8 s on
  *   the shared 2-core machine). Measured in the README's demo section.
+ * - tiny: the end-to-end test's recipe (test/tools/detection/end-to-end.test.ts): one shape
+ *   class, 64x64 images taken as they are (shorter side 64), ResNet-18 from scratch, 40 updates
+ *   of 4 images. On wasm a step's cost is mostly fixed per-call work on the large conv4/conv5
+ *   filters, so the recipe buys accuracy with what is nearly free: more sampled RoIs (32 per
+ *   image, half foreground at most, so the classifier sees foreground early) and one anchor (32 px,
+ *   square: the objects are 22-38 px circles). The rate drops 10x after 25 updates: BN's running
+ *   statistics (momentum 0.1) trail fast-moving weights, and a model evaluated straight after
+ *   high-rate steps scored near 0 while its training loss was already low; 15 slow steps let the
+ *   statistics catch up.
  */
 import { PRESETS, type DetectionRecipe } from '../../detectors/presets/index.ts';
 import type { FasterRCNNOverrides } from '../../detectors/index.ts';
@@ -74,6 +83,20 @@ export const RECIPES = {
         batchSizePerImage: 64, minSize: 8,
       },
       roiHeads: { batchSizePerImage: 16 },
+    },
+  },
+  tiny: {
+    backbone: 'resnet18', batchSize: 4, lr: 0.02, steps: [25], iterations: 40, momentum: 0.9, weightDecay: 1e-4,
+    minSize: 64, maxSize: 64, flip: true, norm: 'torchvision',
+    trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
+    pooledSize: 4,
+    detector: {
+      freezeBackbone: false,
+      rpn: {
+        anchorSizes: [32], anchorRatios: [1], preNmsTopNTrain: 600, postNmsTopNTrain: 100, preNmsTopNTest: 300, postNmsTopNTest: 30,
+        batchSizePerImage: 64, minSize: 4,
+      },
+      roiHeads: { batchSizePerImage: 32, positiveFraction: 0.5 },
     },
   },
 } as const satisfies Record<string, Recipe>;
