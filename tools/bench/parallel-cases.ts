@@ -9,6 +9,7 @@
  * the busiest threads (`thread_cpu_ms_per_step`, Linux) how the work split between them.
  */
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBackbone } from '../../backbones/index.ts';
 import { fuseForInference } from '../../src/nn/fuse.ts';
@@ -124,4 +125,26 @@ export async function benchInferParallel(model: string, batch: number, workers: 
     fused.dispose();
     net.dispose();
   }
+}
+
+/**
+ * How much two threads get here now: wall ms of one thread spinning a fixed JS loop, then of two
+ * at once. On an idle 2-core machine `ratio` is about 1 (both run side by side); when other jobs
+ * load the machine (Linux shares CPU between sessions, not threads) it nears 2, and the
+ * data-parallel cases cannot show a wall-clock gain whatever their CPU split.
+ */
+export async function twoThreadProbe(): Promise<Record<string, number>> {
+  const code = `const { parentPort } = require('node:worker_threads'); let x = 0; for (let i = 0; i < 3e8; i++) x += i % 7; parentPort.postMessage(x);`;
+  const spin = async (n: number): Promise<number> => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
+      const w = new Worker(code, { eval: true });
+      w.once('message', () => void w.terminate().then(() => resolve()));
+      w.once('error', reject);
+    })));
+    return performance.now() - t0;
+  };
+  const one = await spin(1);
+  const two = await spin(2);
+  return { one_thread_ms: Math.round(one), two_threads_ms: Math.round(two), ratio: Number((two / one).toFixed(2)) };
 }

@@ -26,7 +26,7 @@ import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { addKernelCpu, instrumentKernels, kernelTable, takeKernelCpu, type KernelCpu } from './kernel-cpu.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
-import { benchInferParallel, benchTrainParallel, parseWorkers } from './parallel-cases.ts';
+import { benchInferParallel, benchTrainParallel, parseWorkers, twoThreadProbe } from './parallel-cases.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const r50Batches = (process.env.BENCH_R50_BATCHES ?? '4').split(',').map(Number);
@@ -147,6 +147,7 @@ if (spec) {
   if (cases.includes('r50train')) result.resnet50_train = largestBatch('r50train');
   if (cases.includes('r50infer1')) result.resnet50_infer_b1 = child('r50infer', 1);
   if (cases.includes('r50infer8')) result.resnet50_infer_b8 = child('r50infer', 8);
+  if (cases.some((c) => parseWorkers(c).workers > 1)) result.two_thread_probe = await twoThreadProbe();
   for (const name of cases.filter((c) => parseWorkers(c).workers > 1)) {
     result[name] = name.startsWith('r50train') ? largestBatch(name) : child(name, name.startsWith('r20') ? 128 : 8);
   }
