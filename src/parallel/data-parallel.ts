@@ -89,6 +89,8 @@ interface Pending {
 class WorkerHandle {
   readonly pending = new Map<number | null, Pending>();
   exited = false;
+  /** the main model's `version` this worker last loaded (-1: none yet) */
+  loaded = -1;
   constructor(
     readonly index: number,
     readonly thread: Worker,
@@ -115,8 +117,8 @@ export class DataParallel<B> {
   private failure: DataParallelError | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
-  /** true when the main model may have changed since the workers last loaded its state */
-  private stale = true;
+  /** bumped whenever the main model may change (each training step, `markStale()`) */
+  private version = 0;
   /** where `gradients()` spends its time */
   readonly timings: ParallelTimings = { steps: 0, publish: 0, local: 0, wait: 0, average: 0 };
 
@@ -201,11 +203,12 @@ export class DataParallel<B> {
     let t0 = performance.now();
     const shards = this.opts.split(batch, this.replicas);
     this.publishState();
-    const replies = shards.slice(1).map((shard, i) =>
-      this.workers[i].request({ type: 'step', id: this.nextId++, step, shard, syncState: true }, transferables(shard)),
-    );
+    const replies = shards.slice(1).map((shard, i) => {
+      this.workers[i].loaded = this.version;
+      return this.workers[i].request({ type: 'step', id: this.nextId++, step, shard, syncState: true }, transferables(shard));
+    });
     // The model changes with the update that follows; a later forward() must reload it.
-    this.stale = true;
+    this.version += 1;
     t.publish += performance.now() - t0;
     t0 = performance.now();
     let local: BatchGradients;
@@ -268,15 +271,18 @@ export class DataParallel<B> {
     const n = x.shape[0];
     const per = Math.ceil(n / this.replicas);
     const sizes = Array.from({ length: this.replicas }, (_, k) => Math.max(0, Math.min(per, n - k * per))).filter((s) => s > 0);
-    const syncState = this.stale;
-    if (syncState) this.publishState();
-    this.stale = false;
+    // only the workers that take part and hold older weights reload them
+    const busy = this.workers.slice(0, sizes.length - 1);
+    if (busy.some((w) => w.loaded !== this.version)) this.publishState();
     const replies = sizes.slice(1).map((size, i) => {
       const xs = tf.tidy(() => tf.slice(x, (i + 1) * per, size));
       const data = Float32Array.from(xs.dataSync() as Float32Array);
       const shape = xs.shape;
       xs.dispose();
-      return this.workers[i].request({ type: 'forward', id: this.nextId++, x: data, shape, syncState }, [data.buffer]);
+      const w = busy[i];
+      const syncState = w.loaded !== this.version;
+      w.loaded = this.version;
+      return w.request({ type: 'forward', id: this.nextId++, x: data, shape, syncState }, [data.buffer]);
     });
     const wasTraining = model.training;
     model.eval();
@@ -311,7 +317,7 @@ export class DataParallel<B> {
 
   /** Tells `forward` that the main model's weights changed outside a training step (e.g. a load). */
   markStale(): void {
-    this.stale = true;
+    this.version += 1;
   }
 
   /**

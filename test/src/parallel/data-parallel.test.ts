@@ -105,9 +105,13 @@ describe('parallel/data-parallel', function () {
       t2.dispose();
     });
 
-    it('forward splits the batch and matches the single-thread output', async () => {
+    it('forward splits the batch and matches the single-thread output, with the weights of the last step', async () => {
       const x = tf.tensor(batchOf(5, 9).images, [5, 6, 6, 3]);
       const before = tf.memory().numTensors;
+      // one image: only this thread computes, so the worker still holds the weights from before
+      // the last step and must reload them for the 5-image batch (3 + 2)
+      const one = tf.tidy(() => tf.slice(x, 0, 1));
+      tf.dispose([await dp.forward(one), one]);
       const y = await dp.forward(x);
       assert.equal(tf.memory().numTensors, before + 1);
       main.eval();
