@@ -75,7 +75,7 @@ export function registerTrainClassifier(program: Command): void {
     .option('--checkpoint-every <n>', 'write a checkpoint every this many updates (default: the preset\'s)', positiveInt('--checkpoint-every'))
     .option('--train-images <n>', 'train on a seeded random subset of N images (quick runs)', positiveInt('--train-images'))
     .option('--quiet', 'no progress bar or progress lines')
-    .option('--workers <n>', 'threads computing each step, data parallel: the batch is split into n shards, BN statistics per shard (default 1, or the checkpoint\'s on --resume; 2 on a 2-core machine is faster)', positiveInt('--workers'))
+    .option('--workers <n>', 'threads computing each step, data parallel: the batch is split into n shards, BN statistics per shard (default 1, or the checkpoint\'s on --resume; 2 puts both cores of a 2-core machine to work)', positiveInt('--workers'))
     .action(async (o: Opts) => {
       const base = recipeByName(o.preset);
       const recipe: ClassifierRecipe = {
