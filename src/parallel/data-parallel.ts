@@ -28,14 +28,16 @@
  *   `DataParallelError` (the worker's message) and terminate every worker; the object is then
  *   closed.
  *
- * Random generators inside a task (e.g. a detector's RoI sampler) are not shared: each worker's
- * task has its own. Classification draws none.
+ * Random generators inside a task (e.g. a detector's RoI sampler): worker k's generator is
+ * reset each step from the main thread's (`rngs`, `replicaRngState`), so exact resume holds with
+ * only the main thread's state in the checkpoint. Classification draws none.
  */
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Layer, Module } from '../nn/index.ts';
 import { taskGradients, type BatchGradients, type TrainTask } from '../train/trainer.ts';
-import { layoutOf, slotView, stateEntries, trainableEntries, transferables, writeSlots, type MainToWorker, type ReplicaSpec, type SlotLayout, type WorkerToMain } from './protocol.ts';
+import type { Rng } from '../random.ts';
+import { layoutOf, replicaRngState, slotView, stateEntries, trainableEntries, transferables, writeSlots, type MainToWorker, type ReplicaSpec, type SlotLayout, type WorkerToMain } from './protocol.ts';
 
 export type { ReplicaSpec } from './protocol.ts';
 
@@ -50,6 +52,11 @@ export interface DataParallelOptions<B> {
   split(batch: B, parts: number): B[];
   /** threads computing, this one included; >= 2 */
   replicas: number;
+  /**
+   * random generators of this thread's task, by name (e.g. a detector's RoI sampler); each step
+   * worker k's generator of the same name starts from `replicaRngState(state, k)`
+   */
+  rngs?: Record<string, Rng>;
   /** backend for the workers; default: this thread's (`tf.getBackend()`) */
   backend?: string;
   /**
@@ -208,7 +215,8 @@ export class DataParallel<B> {
     this.publishState();
     const replies = shards.slice(1).map((shard, i) => {
       this.workers[i].loaded = this.version;
-      return this.workers[i].request({ type: 'step', id: this.nextId++, step, shard, syncState: true }, transferables(shard));
+      const rngs = Object.fromEntries(Object.entries(this.opts.rngs ?? {}).map(([name, r]) => [name, replicaRngState(r.state, i + 1)]));
+      return this.workers[i].request({ type: 'step', id: this.nextId++, step, shard, syncState: true, rngs }, transferables(shard));
     });
     // The model changes with the update that follows; a later forward() must reload it.
     this.version += 1;

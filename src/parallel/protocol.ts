@@ -32,7 +32,7 @@ export interface ReplicaSpec {
 
 export type MainToWorker =
   | { type: 'init'; backend: string; spec: ReplicaSpec; state: SlotLayout[]; grads: SlotLayout[]; stateBuffer: SharedArrayBuffer; gradBuffer: SharedArrayBuffer }
-  | { type: 'step'; id: number; step: number; shard: unknown; syncState: boolean }
+  | { type: 'step'; id: number; step: number; shard: unknown; syncState: boolean; rngs: Record<string, number> }
   | { type: 'forward'; id: number; x: Float32Array; shape: number[]; syncState: boolean }
   | { type: 'state'; id: number };
 
@@ -102,4 +102,17 @@ export function transferables(value: unknown): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   for (const v of Object.values(value)) if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
   return [...out];
+}
+
+/**
+ * The state a worker's random generator starts a step from: a hash of the main thread's
+ * generator state at the start of the step and the replica's index (murmur3's finaliser), so each
+ * replica draws its own samples and a run stays a pure function of the checkpointed state.
+ */
+export function replicaRngState(state: number, replica: number): number {
+  let h = Math.imul((state ^ Math.imul(replica, 0x9e3779b9)) >>> 0, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.ts';
 import type { Layer, Module } from '../nn/index.ts';
+import type { Rng } from '../random.ts';
 import { taskGradients, type TrainTask } from '../train/trainer.ts';
 import { checkLayout, slotView, stateEntries, trainableEntries, writeSlots, type MainToWorker, type SlotLayout, type WorkerToMain } from './protocol.ts';
 
@@ -26,6 +27,8 @@ export interface Replica<B = unknown> {
   task: TrainTask<B>;
   /** eval-mode forward for inference (e.g. with folded BN); default `model.forward` */
   infer?(x: tf.Tensor): tf.Tensor;
+  /** the task's random generators, by the names the main thread gives (`DataParallelOptions.rngs`) */
+  rngs?: Record<string, Rng>;
 }
 
 /** The export a replica module provides (see `ReplicaSpec`). */
@@ -82,6 +85,11 @@ function handle(m: Exclude<MainToWorker, { type: 'init' }>, r: Ready): WorkerToM
   }
   if (m.syncState) loadState(r);
   if (m.type === 'step') {
+    for (const [name, state] of Object.entries(m.rngs)) {
+      const rng = r.replica.rngs?.[name];
+      if (!rng) throw new Error(`data parallel: the replica has no random generator '${name}'`);
+      rng.state = state;
+    }
     const g = taskGradients(r.replica.model, r.replica.task, m.shard, m.step);
     try {
       writeSlots(r.gradBuffer, r.grads, r.gradNames.map((n) => {

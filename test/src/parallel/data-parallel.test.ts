@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallel, DataParallelError } from '../../../src/parallel/data-parallel.ts';
 import { splitClassificationBatch } from '../../../src/parallel/classification.ts';
+import { replicaRngState } from '../../../src/parallel/protocol.ts';
 import { Rng } from '../../../src/random.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import type { ClassificationBatch } from '../../../src/train/classification.ts';
@@ -26,14 +27,15 @@ function batchOf(n: number, seed: number, labels?: number[]): ClassificationBatc
   };
 }
 
-function start(model: TinyNet, args: TinyArgs): Promise<DataParallel<ClassificationBatch>> {
-  return DataParallel.start({ model, task: tinyTask(model), replica: { module: REPLICA_MODULE, args }, split: splitClassificationBatch, replicas: 2 });
+function start(model: TinyNet, args: TinyArgs, rng?: Rng): Promise<DataParallel<ClassificationBatch>> {
+  return DataParallel.start({ model, task: tinyTask(model, rng), replica: { module: REPLICA_MODULE, args }, split: splitClassificationBatch, replicas: 2, ...(rng ? { rngs: { noise: rng } } : {}) });
 }
 
-function trainerOf(model: TinyNet, dp?: DataParallel<ClassificationBatch>, extra: Partial<ConstructorParameters<typeof Trainer<ClassificationBatch>>[0]> = {}): Trainer<ClassificationBatch> {
+function trainerOf(model: TinyNet, dp?: DataParallel<ClassificationBatch>, extra: Partial<ConstructorParameters<typeof Trainer<ClassificationBatch>>[0]> = {}, rng?: Rng): Trainer<ClassificationBatch> {
   return new Trainer<ClassificationBatch>({
     model,
-    task: tinyTask(model),
+    task: tinyTask(model, rng),
+    ...(rng ? { rngs: { noise: rng } } : {}),
     data: { batch: async (s) => batchOf(8, 100 + s) },
     schedule: constantLr(0.1),
     iterations: Infinity,
@@ -134,14 +136,15 @@ describe('parallel/data-parallel', function () {
     });
   });
 
-  describe('with train-mode BN', () => {
+  describe('with train-mode BN and a task drawing random noise', () => {
     let dp: DataParallel<ClassificationBatch>;
-    const args = { bn: true, seed: 5 };
+    const args = { bn: true, seed: 5, noise: true };
+    const rng = new Rng(77);
     let main: TinyNet;
     let dir = '';
     before(async () => {
       main = new TinyNet(args);
-      dp = await start(main, args);
+      dp = await start(main, args, rng);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-dp-'));
     });
     after(async () => {
@@ -150,12 +153,14 @@ describe('parallel/data-parallel', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it('averages the shard gradients, weighted by shard size (7 images: 4/7 and 3/7)', async () => {
+    it('averages the shard gradients, weighted by shard size (7 images: 4/7 and 3/7); the worker draws from replicaRngState', async () => {
       const b = batchOf(7, 11);
+      const s = rng.state;
       const got = await dp.gradients(b, 0);
       const [s0, s1] = splitClassificationBatch(b, 2);
-      const g0 = taskGradients(main, tinyTask(main), s0, 0);
-      const g1 = taskGradients(main, tinyTask(main), s1, 0);
+      rng.state = s;
+      const g0 = taskGradients(main, tinyTask(main, rng), s0, 0);
+      const g1 = taskGradients(main, tinyTask(main, new Rng(replicaRngState(s, 1))), s1, 0);
       assert.ok(Math.abs(got.loss - (4 * g0.loss + 3 * g1.loss) / 7) < 1e-6);
       const names = Object.keys(g0.grads);
       assert.deepEqual(Object.keys(got.grads).sort(), [...names].sort());
@@ -168,7 +173,7 @@ describe('parallel/data-parallel', function () {
     });
 
     it('keeps the replicas identical over steps, with flat tensor memory in this thread', async () => {
-      const t = trainerOf(main, dp);
+      const t = trainerOf(main, dp, {}, rng);
       await t.trainStepAsync(batchOf(8, 1)); // creates the momentum buffers
       const before = tf.memory().numTensors;
       await t.trainStepAsync(batchOf(8, 2));
@@ -192,20 +197,23 @@ describe('parallel/data-parallel', function () {
 
     it('resumes exactly with 2 replicas: 4 steps straight == 2 steps, checkpoint, 2 more (bitwise)', async () => {
       const init = new Map([...main.stateDict()].map(([n, v]) => [n, tf.clone(v)]));
+      const rng0 = rng.state;
       const ckptOf = (name: string, iterations: number) => ({ iterations, checkpoint: { path: path.join(dir, name), every: 2, config: null } });
-      const straight = trainerOf(main, dp, ckptOf('straight.safetensors', 4));
+      const straight = trainerOf(main, dp, ckptOf('straight.safetensors', 4), rng);
       await straight.run();
       straight.dispose();
 
       main.loadStateDict(init);
-      const first = trainerOf(main, dp, ckptOf('resumed.safetensors', 2));
+      rng.state = rng0;
+      const first = trainerOf(main, dp, ckptOf('resumed.safetensors', 2), rng);
       await first.run();
       first.dispose();
       // scramble the weights: everything must come from the checkpoint
       const zeros = new Map([...init].map(([n, v]) => [n, tf.zerosLike(v)]));
       main.loadStateDict(zeros);
       tf.dispose([...zeros.values()]);
-      const resumed = trainerOf(main, dp, ckptOf('resumed.safetensors', 4));
+      rng.state = 12345; // scrambled too: the checkpoint restores it
+      const resumed = trainerOf(main, dp, ckptOf('resumed.safetensors', 4), rng);
       const ckpt = loadCheckpoint(path.join(dir, 'resumed.safetensors'));
       resumed.restore(ckpt);
       disposeCheckpoint(ckpt);

@@ -1,7 +1,8 @@
 /**
  * A tiny conv net for the data-parallel tests, built by the workers through `createReplica`:
  * conv 3x3 (3 -> 4) [-> BN] -> ReLU -> global average pool -> linear (4 -> 3).
- * Its task fails on purpose for marker labels, to test how worker errors surface.
+ * Its task fails on purpose for marker labels, to test how worker errors surface, and with
+ * `noise` adds input noise from its own Rng (as a detector's RoI sampling draws from one).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Layer, Linear, ReLU } from '../../../src/nn/index.ts';
@@ -17,6 +18,8 @@ export const EXIT_LABEL = 98;
 export interface TinyArgs {
   bn: boolean;
   seed: number;
+  /** the task adds 0.1 * N(0, 1) noise to the inputs, drawn from the replica's Rng 'noise' */
+  noise?: boolean;
 }
 
 export class TinyNet extends Layer {
@@ -38,19 +41,21 @@ export class TinyNet extends Layer {
   }
 }
 
-/** The classification task, failing on the marker labels. */
-export function tinyTask(model: TinyNet): TrainTask<ClassificationBatch> {
+/** The classification task, failing on the marker labels; with `rng`, noisy inputs. */
+export function tinyTask(model: TinyNet, rng?: Rng): TrainTask<ClassificationBatch> {
   const base = classificationTask(model);
   return {
     step(batch, step) {
       if (batch.labels.includes(THROW_LABEL)) throw new Error(`bad label ${THROW_LABEL} in the shard`);
       if (batch.labels.includes(EXIT_LABEL)) process.exit(3);
-      return base.step(batch, step);
+      return base.step(rng ? { ...batch, images: batch.images.map((v) => v + 0.1 * rng.normal()) } : batch, step);
     },
   };
 }
 
-export function createReplica(args: TinyArgs): { model: TinyNet; task: TrainTask<ClassificationBatch> } {
+export function createReplica(args: TinyArgs): { model: TinyNet; task: TrainTask<ClassificationBatch>; rngs?: Record<string, Rng> } {
   const model = new TinyNet(args);
-  return { model, task: tinyTask(model) };
+  // the state is set by the main thread before every step
+  const rng = args.noise ? new Rng(0) : undefined;
+  return { model, task: tinyTask(model, rng), ...(rng ? { rngs: { noise: rng } } : {}) };
 }
