@@ -9,6 +9,7 @@ import { classificationTask, type ClassificationBatch } from '../train/classific
 import { fuseForInference } from '../nn/fuse.ts';
 import { DataParallel } from './data-parallel.ts';
 import type { ReplicaSpec } from './protocol.ts';
+import { shardSizes } from './shards.ts';
 import type { Replica } from './worker.ts';
 
 /** Arguments of a classification replica: the backbone and its options. */
@@ -18,27 +19,21 @@ export interface ClassificationReplicaArgs {
 }
 
 /**
- * Splits a batch into `parts` contiguous shards of sizes differing by at most one (the first
- * ones larger), fewer when the batch has fewer images. Each shard owns fresh arrays, so it can be
- * transferred to a worker.
+ * Splits a batch into at most `parts` contiguous shards (`shardSizes`). Each shard owns fresh
+ * arrays, so it can be transferred to a worker.
  * @param batch images [N, ...], labels [N]
  */
 export function splitClassificationBatch(batch: ClassificationBatch, parts: number): ClassificationBatch[] {
-  const n = batch.labels.length;
-  const sample = batch.images.length / n;
-  const k = Math.max(1, Math.min(parts, n));
-  const shards: ClassificationBatch[] = [];
+  const sample = batch.images.length / batch.labels.length;
   let start = 0;
-  for (let i = 0; i < k; i++) {
-    const size = Math.floor(n / k) + (i < n % k ? 1 : 0);
-    shards.push({
-      images: batch.images.slice(start * sample, (start + size) * sample),
-      labels: batch.labels.slice(start, start + size),
-      shape: [size, ...batch.shape.slice(1)],
-    });
+  return shardSizes(batch.labels.length, parts).map((size) => {
     start += size;
-  }
-  return shards;
+    return {
+      images: batch.images.slice((start - size) * sample, start * sample),
+      labels: batch.labels.slice(start - size, start),
+      shape: [size, ...batch.shape.slice(1)],
+    };
+  });
 }
 
 /**

@@ -37,6 +37,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Layer, Module } from '../nn/index.ts';
 import { taskGradients, type BatchGradients, type TrainTask } from '../train/trainer.ts';
 import type { Rng } from '../random.ts';
+import { shardSizes } from './shards.ts';
 import { layoutOf, replicaRngState, slotView, stateEntries, trainableEntries, transferables, writeSlots, type MainToWorker, type ReplicaSpec, type SlotLayout, type WorkerToMain } from './protocol.ts';
 
 export type { ReplicaSpec } from './protocol.ts';
@@ -279,14 +280,12 @@ export class DataParallel<B> {
   async forward(x: tf.Tensor): Promise<tf.Tensor> {
     this.check();
     const model = this.opts.model as Layer;
-    const n = x.shape[0];
-    const per = Math.ceil(n / this.replicas);
-    const sizes = Array.from({ length: this.replicas }, (_, k) => Math.max(0, Math.min(per, n - k * per))).filter((s) => s > 0);
+    const sizes = shardSizes(x.shape[0], this.replicas);
     // only the workers that take part and hold older weights reload them
     const busy = this.workers.slice(0, sizes.length - 1);
     if (busy.some((w) => w.loaded !== this.version)) this.publishState();
     const replies = sizes.slice(1).map((size, i) => {
-      const xs = tf.tidy(() => tf.slice(x, (i + 1) * per, size));
+      const xs = tf.tidy(() => tf.slice(x, sizes.slice(0, i + 1).reduce((a, b) => a + b, 0), size));
       const data = Float32Array.from(xs.dataSync() as Float32Array);
       const shape = xs.shape;
       xs.dispose();

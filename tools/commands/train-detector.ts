@@ -28,7 +28,7 @@ export function parsePositive(v: string, flag: string): number {
 interface Flags {
   backbone?: string; data: string; format: string; preset?: string; weights?: string; out: string;
   iterations?: string; minutes?: string; resume?: boolean; seed?: string; minSize?: string; maxSize?: string;
-  split?: string; batchSize?: string; lr?: string; steps?: string; norm?: string; classes?: string; checkpointEvery?: string; quiet?: boolean;
+  split?: string; batchSize?: string; lr?: string; steps?: string; norm?: string; classes?: string; checkpointEvery?: string; quiet?: boolean; workers?: string;
 }
 
 export function registerTrainDetector(program: Command): void {
@@ -55,6 +55,7 @@ export function registerTrainDetector(program: Command): void {
     .option('--classes <list>', 'class names, comma-separated (VOC-format data; default from the data)')
     .option('--checkpoint-every <n>', 'write a checkpoint every n updates', '500')
     .option('--quiet', 'no progress bar')
+    .option('--workers <n>', 'threads computing each step, data parallel over the batch\'s images (default 1; pass the same count on --resume for an exact continuation)')
     .action(async (f: Flags) => {
       const int = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseIntFlag(v, flag, 1));
       const info = await initBackend();
@@ -78,6 +79,7 @@ export function registerTrainDetector(program: Command): void {
         norm: f.norm as PixelNormName | undefined,
         classes: f.classes?.split(',').filter(Boolean),
         checkpointEvery: parseIntFlag(f.checkpointEvery ?? '500', '--checkpoint-every'),
+        workers: int(f.workers, '--workers'),
         progress: !f.quiet,
         onInfo: (line) => process.stderr.write(`${line}\n`),
       });

@@ -16,6 +16,8 @@ import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
 import { TrainingProgress } from '../../src/train/progress.ts';
 import { Trainer, type LogRow, type StepInfo, type TrainTask } from '../../src/train/trainer.ts';
 import { importWeights } from '../../src/weights/import.ts';
+import { DataParallel, DataParallelError } from '../../src/parallel/data-parallel.ts';
+import { shardSizes } from '../../src/parallel/shards.ts';
 import { writeLossPlot } from './loss-plot.ts';
 import { buildDetector, DETECTOR_CHECKPOINT_KIND, detectorSpecOf, type DetectorSpec } from './model.ts';
 import { RECIPES, type Recipe, type RecipeName } from './recipes.ts';
@@ -63,6 +65,11 @@ export interface TrainDetectorOptions {
   progress?: boolean;
   /** label in front of the progress bar, e.g. the backbone */
   label?: string;
+  /**
+   * threads computing each step, data parallel over the batch's images (src/parallel/);
+   * default 1. A resumed run repeats the straight one exactly only with the same count.
+   */
+  workers?: number;
   onStep?(info: StepInfo): void;
   onLog?(row: LogRow): void;
   /** free-form messages (what was loaded, resumed, ...) */
@@ -82,6 +89,15 @@ export interface TrainDetectorResult {
   logFile: string;
   /** the loss curves, `<out>/losses.png` */
   plotFile: string;
+}
+
+/** Splits a batch's images into at most `parts` contiguous shards of near-equal size. */
+export function splitDetectionBatch(batch: DetectionBatch, parts: number): DetectionBatch[] {
+  let start = 0;
+  return shardSizes(batch.images.length, parts).map((size) => {
+    start += size;
+    return { ...batch, images: batch.images.slice(start - size, start) };
+  });
 }
 
 /** The trainer task: sum of the four losses; the parts are logged. */
@@ -182,9 +198,13 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
       total: t.iterations, start: startStep, quiet: o.progress === false, label: o.label,
       timeLimitMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
     });
+    positiveInt(o.workers, '--workers');
+    // started inside the try below, so that its finally always stops the threads
+    let parallel: DataParallel<DetectionBatch> | undefined;
     const trainer = new Trainer<DetectionBatch>({
       model,
       task: detectionTask(model),
+      ...((o.workers ?? 1) > 1 ? { gradients: (b: DetectionBatch, s: number) => parallel!.gradients(b, s) } : {}),
       data: source,
       schedule: stepLr(t.lr, t.steps),
       sgd: { momentum: t.momentum, weightDecay: t.weightDecay },
@@ -214,10 +234,22 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
     const t0 = Date.now();
     let step = trainer.step;
     try {
-      if (step < t.iterations) step = await trainer.run();
+      if ((o.workers ?? 1) > 1 && step < t.iterations) {
+        parallel = await DataParallel.start({
+          model, task: detectionTask(model), replica: { module: new URL('./replica.ts', import.meta.url).href, args: { spec: config } },
+          split: splitDetectionBatch, replicas: o.workers!, rngs: { detector: model.rng },
+        });
+      }
+      if (step < t.iterations) {
+        step = await trainer.run().catch((err: unknown) => {
+          if (err instanceof DataParallelError) throw new UserError(`${err.message} (at step ${trainer.step}; the last checkpoint, if any, is ${ckptFile})`);
+          throw err;
+        });
+      }
       else o.onInfo?.(`already at step ${step} of ${t.iterations}: nothing to do`);
       if (!fs.existsSync(ckptFile) || step === startStep) trainer.saveCheckpoint(ckptFile);
     } finally {
+      await parallel?.close();
       progress.stop();
       log.close();
       trainer.dispose();

@@ -7,7 +7,7 @@ import { initBackend } from '../../../src/backend/index.ts';
 import { loadCheckpoint, disposeCheckpoint } from '../../../src/train/checkpoint.ts';
 import { CIFAR10 } from '../../../tools/recipes/cifar10.ts';
 import { trainClassifier, type ClassifierRunOptions } from '../../../tools/train/classifier.ts';
-import { checkpointTensorBytes as tensorBytes, writeTinyCifar } from '../../helpers/tiny-cifar.ts';
+import { writeTinyCifar } from '../../helpers/tiny-cifar.ts';
 
 describe('parallel: train-classifier --workers 2', function () {
   this.timeout(120_000);
@@ -29,17 +29,18 @@ describe('parallel: train-classifier --workers 2', function () {
     ...extra,
   });
 
-  it('records the worker count; --resume without --workers continues with it, bit for bit', async () => {
+  // exact resume with 2 replicas is tested on a tiny net in data-parallel.test.ts; this checks
+  // the command's bookkeeping with two worker start-ups instead of three
+  it('records the worker count; --resume without --workers continues with it', async () => {
     await initBackend();
     const before = tf.memory().numTensors;
-    await trainClassifier(options('straight', 3, { workers: 2 }));
-    await trainClassifier(options('resumed', 2, { workers: 2 }));
-    const r = await trainClassifier(options('resumed', 3, { resume: true }));
-    assert.equal(r.step, 3);
-    const ckpt = loadCheckpoint(path.join(dir, 'resumed', 'checkpoint.safetensors'));
+    await trainClassifier(options('run', 1, { workers: 2 }));
+    const r = await trainClassifier(options('run', 2, { resume: true }));
+    assert.equal(r.step, 2);
+    const ckpt = loadCheckpoint(path.join(dir, 'run', 'checkpoint.safetensors'));
     assert.equal((ckpt.config as { workers: number }).workers, 2);
+    assert.equal(ckpt.step, 2);
     disposeCheckpoint(ckpt);
-    assert.ok(tensorBytes(path.join(dir, 'resumed', 'checkpoint.safetensors')).equals(tensorBytes(path.join(dir, 'straight', 'checkpoint.safetensors'))));
     assert.equal(tf.memory().numTensors, before);
   });
 });
