@@ -222,7 +222,7 @@ function child(spec: string): Record<string, unknown> {
   const t0 = performance.now();
   const r = runChild(fileURLToPath(import.meta.url), spec, { timeoutMs: timeoutS > 0 ? timeoutS * 1000 : undefined });
   const wall = { wall_s: round((performance.now() - t0) / 1000, 1) };
-  return r.error ? { case: spec, error: r.error, ...wall } : { ...r, ...wall };
+  return r.error ? { case: spec, ...r, ...wall } : { ...r, ...wall };
 }
 
 /** Training at each batch in order on `input`, stopping at the first that fails (a larger one would too). */
