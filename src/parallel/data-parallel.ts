@@ -258,6 +258,10 @@ export class DataParallel<B> {
     const mean = (own: number, vals: number[]): number => own * w0 + vals.reduce((s, v, k) => s + v * weights[k], 0);
     const metrics = Object.fromEntries(Object.entries(local.metrics).map(([n, v]) => [n, mean(v, others.map((o) => o.metrics[n] ?? NaN))]));
     const vars = trainableEntries(this.opts.model);
+    if (vars.length !== this.gradLayout.length || vars.some(([name], i) => name !== this.gradLayout[i].name)) {
+      tf.dispose(local.grads);
+      throw new Error('data parallel: the set of trainable parameters changed after start(); start a new DataParallel after freezing or unfreezing');
+    }
     const grads: tf.NamedTensorMap = {};
     vars.forEach(([name, v], i) => {
       const g0 = local.grads[v.name];

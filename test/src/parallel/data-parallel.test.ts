@@ -124,6 +124,14 @@ describe('parallel/data-parallel', function () {
       tf.dispose([x, y, want]);
     });
 
+    it('refuses gradients when the trainable set changed after start (the layouts would not line up)', async () => {
+      const before = tf.memory().numTensors;
+      main.conv.freeze();
+      await assert.rejects(dp.gradients(batchOf(4, 2), 0), /the set of trainable parameters changed after start\(\)/);
+      for (const [, v] of main.conv.namedParameters()) v.trainable = true;
+      assert.equal(tf.memory().numTensors, before);
+    });
+
     // last in this suite: the failure terminates this suite's workers
     it('an exception in a worker rejects with its message and terminates the workers', async () => {
       const before = tf.memory().numTensors;
