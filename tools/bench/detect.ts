@@ -12,8 +12,9 @@
  *   after one warm-up step; batches from BENCH_DETECT_BATCHES are tried in order until one aborts.
  * - `fit`: when ResNet-50 batch 1 aborts at 600 x 1000, the same step on the smaller inputs of
  *   BENCH_DETECT_FIT_INPUTS (default "450x750,300x500"), in order until one runs.
- * - `infer`: ResNet-50 `detect` at 600 x 1000 (300 proposals, per-class NMS, 100 detections):
- *   ms per image after one warm-up image.
+ * - `infer`: ResNet-50 `detect` at 600 x 1000 (300 proposals, per-class NMS, 100 detections,
+ *   frozen BN folded into the convolutions as `resdet evaluate` runs it): ms per image after one
+ *   warm-up image.
  * - `map`: train-detector's raccoon run (`--preset shapes`, split train) for a fixed number of
  *   iterations (BENCH_DETECT_MAP_ITERS), then `evaluate` on the held-out split: VOC mAP@0.5,
  *   COCO mAP, images/s and wall time. Skipped with a note when ../shared/data/raccoon is absent.
@@ -39,6 +40,7 @@ import type { DetectionBatch, MappedImage } from '../../datasets/detection/index
 import { createDetector } from '../../detectors/index.ts';
 import { PRESETS } from '../../detectors/presets/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
+import { FoldedConvs } from '../../src/nn/fuse.ts';
 import { Rng } from '../../src/random.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer, TrainingDivergedError } from '../../src/train/trainer.ts';
@@ -162,8 +164,10 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   const [height, width] = size(input);
   const model = createDetector('faster-rcnn-resnet50', { ...PRESETS.voc.detector, seed: 0 });
   const x = tf.tensor4d(noiseBatch(1, height, width).images[0].pixels, [1, height, width, 3]);
+  // one fold cache over all images, as `resdet evaluate` / `detect` (tools/detection/inference.ts)
+  const convs = new FoldedConvs();
   let dets = 0;
-  const run = () => void (dets = model.detect(x)[0].scores.length);
+  const run = () => void (dets = model.detect(x, undefined, undefined, convs)[0].scores.length);
   const peak = trackPeakBytes();
   const t0 = performance.now();
   run();
@@ -173,10 +177,11 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < steps; i++) run();
   const ms = (performance.now() - t1) / steps;
   const result = {
-    backbone: 'resnet50', input, proposals: model.config.rpn.postNmsTopNTest, max_detections: model.config.roiHeads.detectionsPerImage,
+    backbone: 'resnet50', input, bn: 'folded (FoldedConvs)', proposals: model.config.rpn.postNmsTopNTest, max_detections: model.config.roiHeads.detectionsPerImage,
     images: steps, warmup_ms: Math.round(warmMs), ms_per_image: Math.round(ms), images_per_s: round(1000 / ms, 4), detections: dets,
     tensors_leaked_per_image: steps > 0 ? (tf.memory().numTensors - before) / steps : 0, tensor_peak_mb: Math.round(peak() / MB), ...memory(),
   };
+  convs.dispose();
   x.dispose();
   model.dispose();
   return result;
