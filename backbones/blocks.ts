@@ -121,7 +121,7 @@ abstract class Block extends Layer implements MacCounted {
       const chain = layers.flatMap((layer, i) => (i % 2 === 1 && i < layers.length - 1 ? [layer, BRANCH_RELU] : [layer]));
       let y = runner.chain(chain, x);
       if (!this.plain) y = tf.add(y, this.shortcut ? this.shortcut.forwardWith(x, runner) : x);
-      return tf.relu(y);
+      return runner.relu(y);
     });
   }
 

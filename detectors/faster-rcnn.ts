@@ -12,7 +12,7 @@
  * except where `detect` maps them back; labels 1..numClasses, 0 = background.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Module, type FoldedConvs } from '../src/nn/index.ts';
+import { BatchNorm2d, FrozenBnConvs, Module, type FoldedConvs } from '../src/nn/index.ts';
 import { Rng } from '../src/random.ts';
 import type { Backbone } from '../backbones/types.ts';
 import { resolveConfig, type FasterRCNNConfig, type FasterRCNNOverrides } from './config.ts';
@@ -106,10 +106,13 @@ export class FasterRCNN extends Module {
     if (targets.length !== sizes.length) throw new Error(`losses: ${sizes.length} images but ${targets.length} targets`);
     targets.forEach((t, i) => validateTarget(t, i, this.config.numClasses));
     return tf.tidy(() => {
-      const features = this.backbone.features(images, [this.trunk])[this.trunk];
+      // Frozen BN folded into its conv, frozen stages off the gradient tape (src/nn/fuse.ts):
+      // the same losses and gradients with far fewer tensors kept for the backward pass.
+      const runner = new FrozenBnConvs([images]);
+      const features = this.backbone.features(images, [this.trunk], runner)[this.trunk];
       const rpnOut = this.rpn.forward(features, sizes, true);
       const rpn = this.rpn.losses(rpnOut, targets, sizes, this.rng);
-      const head = this.roiHeads.losses(features, rpnOut.proposals, targets, this.rng);
+      const head = this.roiHeads.losses(features, rpnOut.proposals, targets, this.rng, runner);
       const total = tf.addN([rpn.cls, rpn.box, head.cls, head.box]) as tf.Scalar;
       return { rpnCls: rpn.cls, rpnBox: rpn.box, cls: head.cls, box: head.box, total };
     });

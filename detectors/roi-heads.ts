@@ -167,12 +167,13 @@ export class RoIHeads extends Module {
   /**
    * Fast R-CNN losses of a batch (losses.ts fastRcnnLoss). With no RoI at all (possible only
    * when every image lacks both GT and proposals) both losses are 0.
+   * @param runner runs the head's convolutions (training: src/nn/fuse.ts FrozenBnConvs)
    */
-  losses(features: tf.Tensor4D, proposals: Float32Array[], targets: DetectionTarget[], rng: Rng): { cls: tf.Scalar; box: tf.Scalar } {
+  losses(features: tf.Tensor4D, proposals: Float32Array[], targets: DetectionTarget[], rng: Rng, runner?: ConvRunner): { cls: tf.Scalar; box: tf.Scalar } {
     const s = this.sample(proposals, targets, rng);
     if (s.labels.length === 0) return { cls: tf.scalar(0), box: tf.scalar(0) };
     return tf.tidy(() => {
-      const { classLogits, boxDeltas } = this.forwardRoIs(features, s.rois, s.batchIndices);
+      const { classLogits, boxDeltas } = this.forwardRoIs(features, s.rois, s.batchIndices, runner);
       return fastRcnnLoss(classLogits, boxDeltas, s.labels, s.targets, this.config.smoothL1Beta);
     });
   }

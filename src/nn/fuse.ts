@@ -40,6 +40,8 @@ export interface ConvRunner {
   conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor;
   /** Runs `layers` in order, each `Conv2d [BatchNorm2d] [ReLU]` run through `conv`. */
   chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor;
+  /** The ReLU after a residual block's add. */
+  relu(x: tf.Tensor): tf.Tensor;
 }
 
 /** One folded conv and the source tensors' dataIds it was computed from. */
@@ -60,10 +62,40 @@ function sourcesOf(conv: Conv2d, bn?: BatchNorm2d): tf.Tensor[] {
 }
 
 /**
+ * Runs `Conv2d [BatchNorm2d] [ReLU]` runs of a layer list through `conv`, and every other layer
+ * through its own `forwardWith` (so residual blocks recurse with the same runner).
+ */
+abstract class ConvChain implements ConvRunner {
+  abstract conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor;
+
+  relu(x: tf.Tensor): tf.Tensor {
+    return tf.relu(x);
+  }
+
+  chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      let h = x;
+      for (let i = 0; i < layers.length; i++) {
+        const layer = layers[i];
+        if (!(layer instanceof Conv2d)) {
+          h = layer.forwardWith(h, this);
+          continue;
+        }
+        const bn = layers[i + 1] instanceof BatchNorm2d ? (layers[++i] as BatchNorm2d) : undefined;
+        const relu = layers[i + 1] instanceof ReLU;
+        if (relu) i++;
+        h = this.conv(h, layer, bn, relu);
+      }
+      return h === x ? tf.clone(x) : h;
+    });
+  }
+}
+
+/**
  * A cache of folded convolutions (one entry per Conv2d) and the ConvRunner that uses them.
  * Owns the folded tensors; `dispose()` frees them.
  */
-export class FoldedConvs implements ConvRunner {
+export class FoldedConvs extends ConvChain {
   private readonly cache = new Map<Conv2d, Folded>();
   /** folds computed so far (first folds and refolds after a weight change), for tests and logs */
   folds = 0;
@@ -86,24 +118,6 @@ export class FoldedConvs implements ConvRunner {
       dilations: conv.dilation,
       bias: f.bias,
       activation: relu ? 'relu' : 'linear',
-    });
-  }
-
-  chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      let h = x;
-      for (let i = 0; i < layers.length; i++) {
-        const layer = layers[i];
-        if (!(layer instanceof Conv2d)) {
-          h = layer.forwardWith(h, this);
-          continue;
-        }
-        const bn = layers[i + 1] instanceof BatchNorm2d ? (layers[++i] as BatchNorm2d) : undefined;
-        const relu = layers[i + 1] instanceof ReLU;
-        if (relu) i++;
-        h = this.conv(h, layer, bn, relu);
-      }
-      return h === x ? tf.clone(x) : h;
     });
   }
 
@@ -141,6 +155,94 @@ export class FoldedConvs implements ConvRunner {
   dispose(): void {
     for (const f of this.cache.values()) this.release(f);
     this.cache.clear();
+  }
+}
+
+/**
+ * y = max(z * scale + shift, 0) (or without the max), differentiable in z only (scale and shift
+ * are constants: a frozen BN). Saves only y for the backward pass: dz = dy * scale, masked by
+ * y > 0 with the ReLU (Relu's own gradient saves its input instead, a second map).
+ * @param z [..., C] @param scale [C] (null: 1) @param shift [C] (null: 0)
+ */
+export function frozenAffine(z: tf.Tensor, scale: tf.Tensor1D | null, shift: tf.Tensor1D | null, relu: boolean): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const y = tf.tidy(() => {
+      const a = scale && shift ? tf.add(tf.mul(input, scale), shift) : input;
+      return relu ? tf.relu(a) : tf.clone(a);
+    });
+    if (relu) save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.tidy(() => {
+        const g = scale ? tf.mul(dy, scale) : dy;
+        return relu ? tf.mul(g, tf.step(saved[0])) : tf.clone(g);
+      }),
+    };
+  });
+  return op(z);
+}
+
+/**
+ * Training with frozen batch norm (the detector's fine-tuning, Appendix A). The gain is memory:
+ * tfjs keeps every tensor a recorded op saved for its gradient until the whole backward pass
+ * ends. Unfused, `conv -> frozen BN -> ReLU` keeps the conv output (saved by the BN's Multiply)
+ * and the pre-ReLU map (saved by Relu) besides the conv's input; with 128 RoIs through a
+ * ResNet-50's conv5 each such map is 51 MB, and at 600x1000 the trunk's are as large.
+ *
+ * - A frozen BN is a constant affine map, so `frozen BN [-> ReLU]` runs as one custom op
+ *   (`frozenAffine`) that saves only its output: its gradient is dy * s (times the ReLU's mask,
+ *   read from the output). The conv output is not kept. (Folding the BN into the conv weight
+ *   instead would save a folded copy of every weight, more than it saves on small inputs.)
+ * - Stages that need no gradient at all (every layer frozen, e.g. conv1 and conv2_x, fed by the
+ *   image or by another such stage) run inside a `tf.customGrad` op: ops nested in a custom op
+ *   are not recorded on the tape, so none of their activations are kept. The runner tracks which
+ *   tensors are constant: those given to the constructor (the input images) and the outputs of
+ *   such stages.
+ * - A BN that is not frozen (batch statistics), and a conv without BN, run the modules' own path.
+ *
+ * Losses and gradients equal the unfused path's up to float rounding.
+ */
+export class FrozenBnConvs extends ConvChain {
+  private readonly constants: WeakSet<tf.Tensor>;
+
+  /** @param constants tensors that depend on no trainable variable (the images) */
+  constructor(constants: readonly tf.Tensor[] = []) {
+    super();
+    this.constants = new WeakSet(constants);
+  }
+
+  conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor {
+    if (!bn || (bn.training && !bn.frozen)) {
+      return tf.tidy(() => {
+        let y = conv.forward(x);
+        if (bn) y = bn.forward(y);
+        return relu ? tf.relu(y) : y;
+      });
+    }
+    return tf.tidy(() => {
+      const { scale, shift } = bn.affine();
+      return frozenAffine(conv.forward(x), scale, shift, relu);
+    });
+  }
+
+  /** ReLU saving its output, not its input (the output is kept anyway, as the next conv's input). */
+  override relu(x: tf.Tensor): tf.Tensor {
+    return frozenAffine(x, null, null, true);
+  }
+
+  override chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor {
+    if (!this.constants.has(x) || layers.some((l) => l.trainableVariables().length > 0)) return super.chain(layers, x);
+    // No gradient can flow into or through these layers: run them off the tape. The custom op's
+    // gradient is never asked for (its input is a constant), and would be zero.
+    const offTape = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const input = args[0] as tf.Tensor;
+      return { value: super.chain(layers, input), gradFunc: () => tf.zerosLike(input) };
+    });
+    const y = offTape(x);
+    this.constants.add(y);
+    return y;
   }
 }
 

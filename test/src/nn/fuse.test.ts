@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/index.ts';
-import { BatchNorm2d, Conv2d, FoldedConvs, fuseForInference, type Module, ReLU, Sequential } from '../../../src/nn/index.ts';
+import { BatchNorm2d, Conv2d, FoldedConvs, FrozenBnConvs, fuseForInference, type Module, ReLU, Sequential } from '../../../src/nn/index.ts';
 import { Rng } from '../../../src/random.ts';
 import { cifarResnet } from '../../../backbones/cifar-resnet.ts';
 import { resnet } from '../../../backbones/resnet.ts';
@@ -202,3 +202,66 @@ describe('nn/fuse (BN folded into convs at inference)', () => {
     model.dispose();
   });
 });
+
+describe('nn/fuse FrozenBnConvs (training with frozen BN, the detector)', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it('same conv4 map and gradients as the unfused path, with less memory kept for the backward pass', () => {
+    // A detector's fine-tuning set-up (Appendix A): every BN frozen, conv1 and conv2_x frozen.
+    const backbone = resnet(18, { seed: 11 });
+    randomiseBatchNorms(backbone, 12);
+    const model = new FasterRCNN({ backbone }, { numClasses: 2, seed: 1, freezeBackbone: true });
+    const trunk = model.trunk;
+    // 128 px: activations outweigh the weight-sized tensors both paths keep (about 10 MB here)
+    const x = wave(2, 128);
+    const vars = backbone.trainableVariables();
+    assert.ok(vars.length > 0 && !vars.includes(backbone.conv1.weight as tf.Variable));
+    const before = tf.memory().numTensors;
+    // sum of squares: a gradient that depends on the map's values, not only its shape. `held`:
+    // bytes still allocated once the forward pass's tidy is over, i.e. what the tape saved for
+    // the backward pass.
+    let held = 0;
+    const loss = (runner?: FrozenBnConvs) => () => {
+      const start = tf.memory().numBytes;
+      const l = tf.tidy(() => tf.sum(tf.square(backbone.features(x, [trunk], runner)[trunk])) as tf.Scalar);
+      held = tf.memory().numBytes - start;
+      return l;
+    };
+    const ref = tf.variableGrads(loss(), vars);
+    const refHeld = held;
+    const fused = tf.variableGrads(loss(new FrozenBnConvs([x])), vars);
+    const fusedHeld = held;
+    const [a, b] = [ref.value.dataSync()[0], fused.value.dataSync()[0]];
+    assert.ok(Math.abs(a - b) <= 1e-4 * Math.abs(a), `${a} vs ${b}`);
+    const names = Object.keys(ref.grads);
+    assert.deepEqual(Object.keys(fused.grads).sort(), [...names].sort());
+    for (const n of names) assert.ok(relativeError(fused.grads[n], ref.grads[n]) < 1e-3, n);
+    // conv1 + layer1 run off the tape, and every conv + BN (+ ReLU) saves one op's tensors
+    // instead of three or four: much less is held for the backward pass.
+    assert.ok(fusedHeld < 0.5 * refHeld, `held for the backward pass: ${fusedHeld} bytes fused vs ${refHeld} unfused`);
+    tf.dispose([ref.value, fused.value, ...Object.values(ref.grads), ...Object.values(fused.grads)]);
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('a BN in training mode (not frozen) and layers that need a gradient run their own path', () => {
+    const conv = new Conv2d(2, 3, 3, { padding: 1 }, new Rng(5));
+    const bn = new BatchNorm2d(3);
+    const net = new Sequential([conv, bn, new ReLU()]); // training mode, BN not frozen
+    const x = tf.tidy(() => tf.slice(wave(2, 6), [0, 0, 0, 0], [2, 6, 6, 2]));
+    const before = tf.memory().numTensors;
+    const run = (runner?: FrozenBnConvs) => tf.variableGrads(() => tf.sum(tf.square(runner ? net.forwardWith(x, runner) : net.forward(x))) as tf.Scalar);
+    const ref = run();
+    const got = run(new FrozenBnConvs([x]));
+    assert.ok(Math.abs(ref.value.dataSync()[0] - got.value.dataSync()[0]) < 1e-4 * Math.abs(ref.value.dataSync()[0]));
+    for (const n of Object.keys(ref.grads)) assert.ok(relativeError(got.grads[n], ref.grads[n]) < 1e-4, n);
+    tf.dispose([ref.value, got.value, ...Object.values(ref.grads), ...Object.values(got.grads)]);
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+    net.dispose();
+  });
+});
+
