@@ -17,9 +17,9 @@
  *   optimiser: momentum, checkpoints and exact resume stay the Trainer's, and the replicas are
  *   identical at every step by construction (they compute from a copy of the same weights), not
  *   by trusting N optimisers to round alike, and no worker spends time on an SGD update. Measured
- *   (bench:train `phases_ms`): publishing the state + averaging the gradients costs 3 + 14 ms
- *   per ResNet-20 step and 254 + 236 ms per ResNet-50 step (25.6 M parameters), against 1.3 s
- *   and 10 s of compute per thread.
+ *   (bench:train `phases_ms`): publishing the state + averaging the gradients costs 2 + 8 ms
+ *   per ResNet-20 step and 83 + 68 ms per ResNet-50 step (25.6 M parameters), against 1.6 s
+ *   and 9.6 s of compute per thread (README, Training speed).
  * - BN running statistics: the buffers are part of the broadcast state, so every step starts
  *   from replica 0's running mean/var, as DDP with `broadcast_buffers=True`; each replica
  *   normalises with its own shard's batch statistics (the paper's CIFAR runs used a mini-batch of
