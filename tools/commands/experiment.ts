@@ -44,6 +44,7 @@ interface Opts {
   trainImages?: number;
   seed: number;
   quiet?: boolean;
+  workers?: number;
 }
 
 export function registerExperiment(program: Command): void {
@@ -60,6 +61,7 @@ export function registerExperiment(program: Command): void {
     .option('--train-images <n>', 'train on a seeded random subset of N images', positiveInt('--train-images'))
     .option('--seed <n>', 'seed', (v) => Number(v), 0)
     .option('--quiet', 'no progress output')
+    .option('--workers <n>', 'threads per training step, data parallel (train-classifier --workers; default 1)', positiveInt('--workers'))
     .action(async (o: Opts) => {
       const recipe = { ...CIFAR10, batchSize: o.batchSize, evalEvery: o.evalEvery, evalImages: o.evalImages, holdout: 0, checkpointEvery: o.evalEvery, logEvery: Math.max(1, Math.min(CIFAR10.logEvery, Math.floor(o.evalEvery / 2))) };
       const runs: Array<{ model: string; log: string; step: number; final: Record<string, number> }> = [];
@@ -76,6 +78,7 @@ export function registerExperiment(program: Command): void {
           quiet: o.quiet,
           label: paperName(model),
           trainImages: o.trainImages,
+          workers: o.workers,
         });
         runs.push({ model, log: path.join(out, METRICS_FILE), step: r.step, final: r.final });
       }
