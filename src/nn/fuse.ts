@@ -72,6 +72,15 @@ abstract class ConvChain implements ConvRunner {
     return tf.relu(x);
   }
 
+  /** The modules' own path: conv, then the BN's forward (batch or running statistics), then ReLU. */
+  protected ownPath(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor {
+    return tf.tidy(() => {
+      let y = conv.forward(x);
+      if (bn) y = bn.forward(y);
+      return relu ? tf.relu(y) : y;
+    });
+  }
+
   chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       let h = x;
@@ -103,11 +112,7 @@ export class FoldedConvs extends ConvChain {
   conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor {
     if (conv.training || (bn && bn.training)) {
       // Training mode: the modules' own path (batch statistics, running-stat updates, gradients).
-      return tf.tidy(() => {
-        let y = conv.forward(x);
-        if (bn) y = bn.forward(y);
-        return relu ? tf.relu(y) : y;
-      });
+      return this.ownPath(x, conv, bn, relu);
     }
     const f = this.folded(conv, bn);
     return tf.fused.conv2d({
@@ -215,11 +220,7 @@ export class FrozenBnConvs extends ConvChain {
 
   conv(x: tf.Tensor, conv: Conv2d, bn: BatchNorm2d | undefined, relu: boolean): tf.Tensor {
     if (!bn || (bn.training && !bn.frozen)) {
-      return tf.tidy(() => {
-        let y = conv.forward(x);
-        if (bn) y = bn.forward(y);
-        return relu ? tf.relu(y) : y;
-      });
+      return this.ownPath(x, conv, bn, relu);
     }
     return tf.tidy(() => {
       const { scale, shift } = bn.affine();
