@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isProcessAlive } from './lock.ts';
 
 /** A unique temporary name in the target's folder, e.g. `.dets.json.1234.5.tmp`. */
 function tempNameFor(file: string): string {
@@ -34,4 +35,39 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Temporary names resdet's writers use: `.<name>.<pid>.<n>.tmp` (writeFileAtomic) and
+ * `<name>.<pid>.tmp` (the metrics log's and the plot's rewrite, `.lock.<pid>.<n>.tmp`); group 1
+ * or 2 is the writer's pid.
+ */
+const TEMP_NAME = /^(?:\..+\.(\d+)\.\d+\.tmp|.+\.(\d+)\.tmp)$/;
+
+/**
+ * Removes the temporary files that writers killed mid-write left in `dir` (a crash between
+ * writing a temporary file and renaming it leaves it behind; nothing else ever removes it).
+ * Only files of processes no longer alive are removed, so a live writer's file is never
+ * touched. Call it while holding the folder's lock (./lock.ts).
+ * @returns the names removed
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1] ?? m[2]);
+    if (pid === process.pid || isProcessAlive(pid)) continue;
+    const file = path.join(dir, name);
+    if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { inputError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import type { LogRow } from './trainer.ts';
 
 /** Appends rows to a JSONL file (each line written whole with one write call). */
@@ -24,9 +25,7 @@ export class MetricsLog {
   ) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const keep = resumeAt !== undefined && fs.existsSync(file) ? readMetricsLog(file).filter((r) => r.step <= resumeAt) : [];
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
     this.fd = fs.openSync(file, 'a');
   }
 

@@ -77,7 +77,10 @@ export interface LogRow {
   kind: 'train' | 'eval';
   /** updates done when the row was written */
   step: number;
-  /** train rows: mean of the loss and metrics over the steps since the last row */
+  /**
+   * train rows: mean of the loss and metrics over the steps since the last row (across a
+   * resume too: the open window is saved in the checkpoint)
+   */
   [metric: string]: number | string;
 }
 
@@ -151,6 +154,25 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/** Sums of the loss and metrics over the steps since the last train row. */
+interface LogWindow {
+  steps: number;
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+function emptyWindow(): LogWindow {
+  return { steps: 0, loss: 0, metrics: {} };
+}
+
+/** A checkpoint's `extra.logWindow` (absent in checkpoints from before it was saved: empty). */
+function parseLogWindow(v: unknown): LogWindow {
+  const w = v as Partial<LogWindow> | undefined;
+  if (!w || typeof w !== 'object' || !Number.isInteger(w.steps) || typeof w.loss !== 'number' || typeof w.metrics !== 'object' || w.metrics === null) return emptyWindow();
+  const metrics = Object.fromEntries(Object.entries(w.metrics).filter(([, x]) => typeof x === 'number')) as Record<string, number>;
+  return { steps: w.steps!, loss: w.loss, metrics };
+}
+
 /** Runs SGD on a task; see the module comment for the exact-resume contract. */
 export class Trainer<B> {
   readonly optimizer: Sgd;
@@ -159,6 +181,8 @@ export class Trainer<B> {
   /** task state restored from a checkpoint's `extra` (and saved back) */
   extra: Record<string, unknown> = {};
   private readonly opts: TrainerOptions<B>;
+  /** sums over the steps since the last train row (saved in checkpoints as `extra.logWindow`) */
+  private window: LogWindow = emptyWindow();
 
   constructor(opts: TrainerOptions<B>) {
     this.opts = opts;
@@ -179,7 +203,9 @@ export class Trainer<B> {
       if (typeof s !== 'number') throw new Error(`checkpoint has no state for random generator '${name}'`);
       rng.state = s;
     }
-    this.extra = { ...ckpt.extra };
+    const { logWindow, ...extra } = ckpt.extra;
+    this.extra = extra;
+    this.window = parseLogWindow(logWindow);
   }
 
   /** The current state as a checkpoint (tensors are the live variables: do not dispose). */
@@ -189,7 +215,9 @@ export class Trainer<B> {
       config: this.opts.checkpoint?.config ?? null,
       rng: Object.fromEntries(Object.entries(this.opts.rngs ?? {}).map(([n, r]) => [n, r.state])),
       schedule: this.opts.schedule.state?.() ?? null,
-      extra: this.extra,
+      // the open log window, so that the first row after a resume averages the same steps
+      // as the straight run's row does
+      extra: this.window.steps > 0 ? { ...this.extra, logWindow: { ...this.window, metrics: { ...this.window.metrics } } } : this.extra,
       model: this.opts.model.stateDict(),
       optimizer: this.optimizer.stateDict(),
     };
@@ -236,7 +264,8 @@ export class Trainer<B> {
     const { model, data, iterations, evaluation, checkpoint } = this.opts;
     const logEvery = this.opts.logEvery ?? 50;
     const start = Date.now();
-    let window = { steps: 0, examples: 0, loss: 0, metrics: {} as Record<string, number>, since: Date.now() };
+    // images/s is timed in this process only (a resumed window's first steps ran in another)
+    let timed = { examples: 0, since: Date.now() };
     let imagesPerSecond = 0;
     let lastSaved = this.step;
     while (this.step < iterations) {
@@ -248,12 +277,13 @@ export class Trainer<B> {
       } finally {
         data.release?.(batch);
       }
+      const window = this.window;
       window.steps += 1;
-      window.examples += r.examples;
       window.loss += r.loss;
       for (const [n, v] of Object.entries(r.metrics)) window.metrics[n] = (window.metrics[n] ?? 0) + v;
-      const dt = (Date.now() - window.since) / 1000;
-      if (dt > 0) imagesPerSecond = window.examples / dt;
+      timed.examples += r.examples;
+      const dt = (Date.now() - timed.since) / 1000;
+      if (dt > 0) imagesPerSecond = timed.examples / dt;
       this.opts.onStep?.({ step: this.step, lr: r.lr, loss: r.loss, metrics: r.metrics, imagesPerSecond, elapsedMs: Date.now() - start });
 
       const last = this.step === iterations;
@@ -263,7 +293,8 @@ export class Trainer<B> {
         row.images_per_s = imagesPerSecond;
         row.time = new Date().toISOString();
         this.opts.onLog?.(row);
-        window = { steps: 0, examples: 0, loss: 0, metrics: {}, since: Date.now() };
+        this.window = emptyWindow();
+        timed = { examples: 0, since: Date.now() };
       }
       if (evaluation && (this.step % evaluation.every === 0 || last)) await this.evaluate();
       if (checkpoint && ((checkpoint.every > 0 && this.step % checkpoint.every === 0) || last)) {

@@ -15,6 +15,8 @@ import { initBackend } from '../../src/backend/index.ts';
 import { startClassificationParallel } from '../../src/parallel/classification.ts';
 import { DataParallelError, type DataParallel } from '../../src/parallel/data-parallel.ts';
 import { UserError } from '../../src/errors.ts';
+import { removeStaleTempFiles } from '../../src/io/atomic.ts';
+import { lockFolder } from '../../src/io/lock.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
 import { classificationErrors, classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
 import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
@@ -23,23 +25,35 @@ import { TrainingProgress } from '../../src/train/progress.ts';
 import { ErrorWarmup } from '../../src/train/error-warmup.ts';
 import { PlateauLr, stepLr, type LrSchedule } from '../../src/train/schedule.ts';
 import { Trainer, TrainingDivergedError } from '../../src/train/trainer.ts';
-import type { ClassifierRecipe } from '../recipes/index.ts';
+import { RECIPES, type ClassifierRecipe, type RecipeName } from '../recipes/index.ts';
 
 export interface ClassifierRunOptions {
-  /** backbone name, e.g. 'resnet20' */
-  model: string;
-  /** data folder (see datasets/classification/index.ts for layouts) */
-  data: string;
-  recipe: ClassifierRecipe;
-  /** output folder */
+  /** backbone name, e.g. 'resnet20'; a new run needs it, `resume` takes the checkpoint's */
+  model?: string;
+  /**
+   * data folder (see datasets/classification/index.ts for layouts); a new run needs it, `resume`
+   * takes the checkpoint's (a folder given here replaces it: the data may have moved)
+   */
+  data?: string;
+  /** the recipe's name (`--preset`), stored in the checkpoint; default cifar10 */
+  preset?: string;
+  /** the whole recipe of a new run (default: the preset's with `overrides` over it) */
+  recipe?: ClassifierRecipe;
+  /**
+   * recipe fields set one by one (command-line flags); on `resume` only those of
+   * {@link RESUME_OVERRIDABLE} may differ from the checkpoint's, any other is refused
+   */
+  overrides?: Partial<ClassifierRecipe>;
+  /** output folder; a run holds its lock (src/io/lock.ts) while it trains */
   out: string;
-  /** stop after this many updates in total (default: the recipe's) */
+  /** stop after this many updates in total (default: the recipe's, or on resume the checkpoint's) */
   iterations?: number;
   /** stop after this many minutes of training in this process */
   minutes?: number;
-  /** continue from out/checkpoint.safetensors */
+  /** continue from out/checkpoint.safetensors with its settings */
   resume?: boolean;
-  seed: number;
+  /** default 0, or on resume the checkpoint's (a different one is refused) */
+  seed?: number;
   quiet?: boolean;
   /** prefix of progress lines (the experiment names its runs) */
   label?: string;
@@ -51,6 +65,72 @@ export interface ClassifierRunOptions {
    * the same count: BN normalises each thread's shard with its own statistics.
    */
   workers?: number;
+}
+
+/**
+ * Recipe fields a resumed run may change: they decide when to evaluate, log and save, never
+ * which updates are made.
+ */
+export const RESUME_OVERRIDABLE: ReadonlyArray<keyof ClassifierRecipe> = ['evalEvery', 'evalImages', 'checkpointEvery', 'logEvery'];
+
+/** The flag of each option, for messages. */
+const FLAGS: Record<string, string> = {
+  model: '--model', seed: '--seed', trainImages: '--train-images', preset: '--preset', batchSize: '--batch-size', lr: '--lr',
+  evalEvery: '--eval-every', evalImages: '--eval-images', checkpointEvery: '--checkpoint-every',
+};
+
+/** The settings a classifier checkpoint stores (`config`). */
+interface ClassifierRunConfig {
+  model: string;
+  data: string;
+  preset?: string;
+  recipe: ClassifierRecipe;
+  seed: number;
+  iterations: number;
+  trainImages: number | null;
+  workers: number;
+}
+
+/** Looks up a recipe by name; the error lists the valid ones. */
+export function recipeByName(name: string): ClassifierRecipe {
+  if (!Object.prototype.hasOwnProperty.call(RECIPES, name)) throw new UserError(`--preset: expected one of ${Object.keys(RECIPES).join(', ')}, got ${JSON.stringify(name)}`);
+  return RECIPES[name as RecipeName];
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The config of a resumed run: the checkpoint's, with what `o` may change; anything else `o`
+ * sets must agree with it.
+ * @throws UserError `<checkpoint>: config.<field>: ...` for a contradicting option
+ */
+export function resumedConfig(saved: ClassifierRunConfig, o: ClassifierRunOptions, ckptFile: string): ClassifierRunConfig {
+  const refuse = (field: string, flag: string, have: unknown, given: unknown): never => {
+    throw new UserError(`${ckptFile}: config.${field}: the run being resumed has ${JSON.stringify(have)}, ${flag} gives ${JSON.stringify(given)}; leave ${flag} out to continue the run (on --resume only --iterations, --minutes, --workers, --data, --eval-every, --eval-images and --checkpoint-every may change)`);
+  };
+  if (typeof saved?.model !== 'string' || typeof saved.recipe !== 'object' || saved.recipe === null || typeof saved.data !== 'string') {
+    throw new UserError(`${ckptFile}: config: expected a classifier run's settings {model, data, recipe, ...}, got ${JSON.stringify(saved).slice(0, 80)}`);
+  }
+  if (o.model !== undefined && o.model !== saved.model) refuse('model', '--model', saved.model, o.model);
+  if (o.seed !== undefined && o.seed !== saved.seed) refuse('seed', '--seed', saved.seed, o.seed);
+  if (o.trainImages !== undefined && o.trainImages !== saved.trainImages) refuse('trainImages', '--train-images', saved.trainImages, o.trainImages);
+  if (o.preset !== undefined && saved.preset !== undefined && o.preset !== saved.preset) refuse('preset', '--preset', saved.preset, o.preset);
+  const recipe: ClassifierRecipe = { ...saved.recipe };
+  const given: Array<[Partial<ClassifierRecipe>, boolean]> = [[o.recipe ?? {}, false], [o.overrides ?? {}, true]];
+  for (const [fields, asFlags] of given) {
+    for (const [k, v] of Object.entries(fields) as Array<[keyof ClassifierRecipe, unknown]>) {
+      if (v === undefined) continue;
+      if (RESUME_OVERRIDABLE.includes(k)) (recipe as unknown as Record<string, unknown>)[k] = v;
+      else if (!same(v, saved.recipe[k])) refuse(`recipe.${k}`, asFlags ? FLAGS[k] ?? `recipe.${k}` : `recipe.${k}`, saved.recipe[k], v);
+    }
+  }
+  return {
+    ...saved,
+    data: o.data !== undefined ? path.resolve(o.data) : saved.data,
+    recipe,
+    iterations: o.iterations ?? saved.iterations,
+    workers: o.workers ?? (typeof saved.workers === 'number' ? saved.workers : 1),
+  };
 }
 
 export interface ClassifierRunResult {
@@ -72,56 +152,89 @@ function scheduleOf(recipe: ClassifierRecipe, model: string, log?: (message: str
   return w && w.models.includes(model) ? new ErrorWarmup(main, { lr: w.lr, threshold: w.untilError, window: w.window, warnAfter: w.warnAfter, log }) : main;
 }
 
-/** Trains a classifier as configured; see the module comment for the outputs. */
+/**
+ * Trains a classifier as configured; see the module comment for the outputs. The run holds the
+ * output folder's lock (src/io/lock.ts) from start to end, and first removes temporary files
+ * that a killed run left there.
+ * @throws UserError when another live run holds the folder, for a new run on a folder with a
+ *   checkpoint, and on resume for an option that contradicts the checkpoint's settings
+ */
 export async function trainClassifier(o: ClassifierRunOptions): Promise<ClassifierRunResult> {
   await initBackend();
-  const recipe = o.recipe;
-  const iterations = o.iterations ?? recipe.iterations;
-  const data = openClassificationData(o.data);
-  if (!data.train) throw new UserError(`${o.data}: expected a training set (train/, data_batch_*.bin or train-images-idx3-ubyte), got none`);
+  const lock = lockFolder(o.out);
+  try {
+    removeStaleTempFiles(path.resolve(o.out));
+    return await trainLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(o: ClassifierRunOptions): Promise<ClassifierRunResult> {
+  if (o.preset !== undefined) recipeByName(o.preset);
+  const ckptFile = path.join(o.out, CHECKPOINT_FILE);
+  let ckpt: Checkpoint | undefined;
+  let config: ClassifierRunConfig;
+  if (o.resume) {
+    if (!fs.existsSync(ckptFile)) throw new UserError(`${ckptFile}: --resume: expected a checkpoint from an earlier run, got none`);
+    ckpt = loadCheckpoint(ckptFile);
+    try {
+      config = resumedConfig(ckpt.config as ClassifierRunConfig, o, ckptFile);
+    } catch (err) {
+      disposeCheckpoint(ckpt);
+      throw err;
+    }
+  } else {
+    if (fs.existsSync(ckptFile)) throw new UserError(`${ckptFile}: a checkpoint is already there; pass --resume to continue it or choose another --out`);
+    if (o.model === undefined) throw new UserError('--model: required for a new run (--resume takes it from the checkpoint)');
+    if (o.data === undefined) throw new UserError('--data: required for a new run (--resume takes it from the checkpoint)');
+    const recipe = { ...(o.recipe ?? recipeByName(o.preset ?? 'cifar10')), ...Object.fromEntries(Object.entries(o.overrides ?? {}).filter(([, v]) => v !== undefined)) };
+    config = {
+      model: o.model, data: path.resolve(o.data), ...(o.preset !== undefined ? { preset: o.preset } : {}), recipe, seed: o.seed ?? 0,
+      iterations: o.iterations ?? recipe.iterations, trainImages: o.trainImages ?? null, workers: o.workers ?? 1,
+    };
+  }
+  const held = { ckpt };
+  try {
+    return await trainWith(config, o, ckptFile, held);
+  } finally {
+    if (held.ckpt) disposeCheckpoint(held.ckpt);
+  }
+}
+
+/**
+ * The run itself, once its settings are known. `held.ckpt` is the checkpoint it resumes: freed
+ * here as soon as the trainer has restored it (else by the caller).
+ */
+async function trainWith(config: ClassifierRunConfig, o: ClassifierRunOptions, ckptFile: string, held: { ckpt?: Checkpoint }): Promise<ClassifierRunResult> {
+  const { recipe, iterations, seed } = config;
+  const startStep = held.ckpt?.step;
+  const data = openClassificationData(config.data);
+  if (!data.train) throw new UserError(`${config.data}: expected a training set (train/, data_batch_*.bin or train-images-idx3-ubyte), got none`);
   let train: ClassificationSet = data.train;
-  if (o.trainImages !== undefined && o.trainImages < train.records.length) {
-    train = holdOut(train, train.records.length - o.trainImages, o.seed).train;
+  if (config.trainImages !== null && config.trainImages < train.records.length) {
+    train = holdOut(train, train.records.length - config.trainImages, seed).train;
   }
   const evalSets: Array<[string, ClassificationSet]> = [];
   if (recipe.holdout > 0) {
     // at most a tenth of the images (5k of 50k for CIFAR-10; less on a --train-images subset)
-    const split = holdOut(train, Math.min(recipe.holdout, Math.floor(train.records.length / 10)), o.seed);
+    const split = holdOut(train, Math.min(recipe.holdout, Math.floor(train.records.length / 10)), seed);
     train = split.train;
     evalSets.push(['val_error', split.val]);
   }
   if (data.test) evalSets.push(['test_error', data.test]);
 
-  const config = { model: o.model, data: path.resolve(o.data), recipe, seed: o.seed, iterations, trainImages: o.trainImages ?? null, workers: o.workers ?? 1 };
-  const ckptFile = path.join(o.out, CHECKPOINT_FILE);
-  let ckpt: Checkpoint | undefined;
-  if (o.resume) {
-    if (!fs.existsSync(ckptFile)) throw new UserError(`${ckptFile}: --resume: expected a checkpoint from an earlier run, got none`);
-    ckpt = loadCheckpoint(ckptFile);
-    const saved = ckpt.config as { model?: string; seed?: number } | null;
-    const bad = saved?.model !== o.model ? `config.model: expected ${JSON.stringify(o.model)} (--model), got ${JSON.stringify(saved?.model)}`
-      : saved?.seed !== o.seed ? `config.seed: expected ${o.seed} (--seed), got ${JSON.stringify(saved?.seed)}: the data order would differ` : undefined;
-    if (bad) {
-      disposeCheckpoint(ckpt);
-      throw new UserError(`${ckptFile}: ${bad}`);
-    }
-    const savedWorkers = (ckpt.config as { workers?: unknown }).workers;
-    if (o.workers === undefined && typeof savedWorkers === 'number') config.workers = savedWorkers;
-  } else if (fs.existsSync(ckptFile)) {
-    throw new UserError(`${ckptFile}: a checkpoint is already there; pass --resume to continue it or choose another --out`);
-  }
-  const backboneOptions = { numClasses: train.classes.length, seed: o.seed };
-  const model = createBackbone(o.model, backboneOptions);
-  const schedule = scheduleOf(recipe, o.model, o.quiet ? undefined : (m) => process.stderr.write(`${o.label ? `${o.label} ` : ''}${m}\n`));
+  const backboneOptions = { numClasses: train.classes.length, seed };
+  const model = createBackbone(config.model, backboneOptions);
+  const schedule = scheduleOf(recipe, config.model, o.quiet ? undefined : (m) => process.stderr.write(`${o.label ? `${o.label} ` : ''}${m}\n`));
   const mappers = setMappers(train, recipe.augment, recipe.normalisation);
-  const batches = new ShuffledBatches(train, mappers.train, { batchSize: recipe.batchSize, seed: o.seed, sampleShape: mappers.sampleShape });
+  const batches = new ShuffledBatches(train, mappers.train, { batchSize: recipe.batchSize, seed, sampleShape: mappers.sampleShape });
   const evalMappers = evalSets.map(([name, set]) => [name, set, setMappers(set, recipe.augment, recipe.normalisation)] as const);
   const monitor = evalSets.length ? evalSets[0][0] : undefined;
   let final: Record<string, number> = {};
   const timeLimitMs = o.minutes !== undefined ? o.minutes * 60_000 : undefined;
-  const log = new MetricsLog(path.join(o.out, METRICS_FILE), ckpt?.step);
-  const progress = new TrainingProgress({ total: iterations, start: ckpt?.step ?? 0, timeLimitMs, quiet: o.quiet, label: o.label });
-
+  const log = new MetricsLog(path.join(o.out, METRICS_FILE), startStep);
+  const progress = new TrainingProgress({ total: iterations, start: startStep ?? 0, timeLimitMs, quiet: o.quiet, label: o.label });
 
   // started inside the try below, so that the finally always stops its threads
   let parallel: DataParallel<ClassificationBatch> | undefined;
@@ -158,16 +271,18 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
       : undefined,
   });
 
-  if (ckpt) {
-    try {
-      trainer.restore(ckpt);
-    } finally {
-      disposeCheckpoint(ckpt);
-    }
-  }
   try {
+    if (held.ckpt) {
+      const c = held.ckpt;
+      held.ckpt = undefined;
+      try {
+        trainer.restore(c);
+      } finally {
+        disposeCheckpoint(c);
+      }
+    }
     const run = async (): Promise<number> => {
-      if (config.workers > 1) parallel = await startClassificationParallel(model, o.model, backboneOptions, config.workers);
+      if (config.workers > 1) parallel = await startClassificationParallel(model, config.model, backboneOptions, config.workers);
       return trainer.run();
     };
     await run().catch((err: unknown) => {
@@ -189,6 +304,6 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
     { ...curvesFromLog(rows, 'train error', CURVE_COLORS[0])[0] },
     ...metrics.map((m, i) => curvesFromLog(rows, m.replace('_', ' '), CURVE_COLORS[(i + 1) % CURVE_COLORS.length], m)[1]),
   ];
-  await writeSvgPng(errorCurvesSvg([{ title: o.model, curves }]), plot);
+  await writeSvgPng(errorCurvesSvg([{ title: config.model, curves }]), plot);
   return { checkpoint: ckptFile, metricsLog: log.file, plot, step: trainer.step, final };
 }

@@ -1,0 +1,134 @@
+/**
+ * One run per output folder: a training run holds `<out>/.lock` while it writes there, so a
+ * second run started on the same folder is refused instead of overwriting the first one's
+ * checkpoint and log.
+ *
+ * The lock file holds `{pid, host, started, command}` as JSON. It is written whole to a
+ * temporary name and hard-linked to `.lock` (link(2) fails with EEXIST when the name exists),
+ * so taking it is atomic and a reader never sees a half-written lock. A run that is killed
+ * (kill -9, power loss) cannot remove its lock; the next run finds the lock's process gone
+ * (same host, `kill(pid, 0)` says ESRCH) and takes it over, so a dead run never leaves the
+ * folder stuck. A lock written on another host cannot be checked from here and is refused with
+ * the file to delete.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+
+/** The lock file's name inside the folder it guards. */
+export const LOCK_FILE = '.lock';
+
+/** What a lock file records about its owner. */
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** ISO time the lock was taken */
+  started: string;
+  /** the command line of the owner, for the message a refused run prints */
+  command: string;
+}
+
+/** A held lock; `release()` removes the file (once; later calls do nothing). */
+export interface FolderLock {
+  readonly file: string;
+  release(): void;
+}
+
+/**
+ * Whether a process with this id is alive on this machine. EPERM (alive, owned by another
+ * user) counts as alive.
+ */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reads a lock file and its inode; undefined when it is missing or not a lock resdet wrote. */
+function readOwner(file: string): (LockOwner & { ino: number }) | undefined {
+  let text: string;
+  let ino: number;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      ino = fs.fstatSync(fd).ino;
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  try {
+    const o = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof o.pid === 'number' && typeof o.host === 'string') {
+      return { pid: o.pid, host: o.host, started: String(o.started ?? '?'), command: String(o.command ?? '?'), ino };
+    }
+  } catch {
+    // not JSON: handled below as a foreign file
+  }
+  return undefined;
+}
+
+let lockCounter = 0;
+
+/**
+ * Takes the lock of `dir` (created when missing) for this process.
+ * @param dir the folder a run writes to
+ * @param flag the option that named it, for the message (e.g. `--out`)
+ * @throws UserError `<dir>/.lock: <dir> is in use by another run (pid P on H since T: CMD); ...`
+ *   when a live process holds it, or a process on another host whose liveness cannot be checked
+ */
+export function lockFolder(dir: string, flag = '--out'): FolderLock {
+  const abs = path.resolve(dir);
+  fs.mkdirSync(abs, { recursive: true });
+  const file = path.join(abs, LOCK_FILE);
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  lockCounter += 1;
+  const tmp = path.join(abs, `${LOCK_FILE}.${process.pid}.${lockCounter}.tmp`);
+  fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
+  try {
+    // Two tries: the second after removing a stale lock (a concurrent taker may win it instead).
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.linkSync(tmp, file);
+        let released = false;
+        return {
+          file,
+          release() {
+            if (released) return;
+            released = true;
+            // remove only our own lock (never one a later run took over)
+            const o = readOwner(file);
+            if (o && o.pid === me.pid && o.host === me.host && o.started === me.started) fs.rmSync(file, { force: true });
+          },
+        };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = readOwner(file);
+      if (!owner) {
+        if (!fs.existsSync(file)) continue; // released between our link and our read
+        throw new UserError(`${file}: ${flag} ${abs} holds a lock file resdet did not write (expected JSON {pid, host}); delete it if no run uses this folder`);
+      }
+      const who = `pid ${owner.pid} on ${owner.host} since ${owner.started}: ${owner.command}`;
+      if (owner.host !== me.host) {
+        throw new UserError(`${file}: ${flag} ${abs} is in use by a run on another machine (${who}); choose another ${flag}, or delete the lock if that run is gone`);
+      }
+      if (isProcessAlive(owner.pid)) {
+        throw new UserError(`${file}: ${flag} ${abs} is in use by another run (${who}); wait for it to finish or choose another ${flag}`);
+      }
+      // Stale: its process is gone (killed). Take it over, unless a concurrent run already did
+      // (the name then points at another inode, which is that run's live lock).
+      if (fs.statSync(file, { throwIfNoEntry: false })?.ino === owner.ino) fs.rmSync(file, { force: true });
+    }
+    throw new UserError(`${file}: ${flag} ${abs}: another run took the lock at the same moment; choose another ${flag}`);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
