@@ -20,13 +20,128 @@ export function inputError(file: string, where: string, what: string): UserError
   return new UserError(`${file}: ${where ? `${where}: ` : ''}${what}`);
 }
 
-/** Quotes a value for an error message, cut to a readable length. */
+/**
+ * Quotes a value for an error message, cut to a readable length: what `JSON.stringify` prints,
+ * up to `max` characters then `...`, with digits for bigints, `{key: value}` for Maps and
+ * `[...]` for typed arrays. The text is built iteratively and stops at `max`, so a value from an
+ * untrusted file (a list of a million items, nesting 300,000 deep, a cycle) costs about the
+ * characters shown, where `JSON.stringify` would recurse into a stack overflow or build
+ * megabytes only to cut them.
+ */
 export function quote(value: unknown, max = 80): string {
-  let s: string;
-  try {
-    s = JSON.stringify(value) ?? String(value);
-  } catch {
-    s = String(value);
+  const out = new BoundedText(max);
+  const stack: Frame[] = [];
+  const emit = (v: unknown, key: string, top: boolean): void => {
+    if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      v = (v as { toJSON(k: string): unknown }).toJSON(key);
+    }
+    if (v === null) return out.add('null');
+    switch (typeof v) {
+      case 'string':
+        // Past max characters the text is cut anyway: never escape more of it than can show.
+        return out.add(JSON.stringify(v.length > max ? v.slice(0, max + 1) : v));
+      case 'number':
+        return out.add(Number.isFinite(v) ? String(v) : 'null');
+      case 'boolean':
+      case 'bigint':
+        return out.add(String(v));
+      case 'object':
+        break;
+      default: // undefined, functions, symbols: JSON prints them as null inside arrays
+        return out.add(top ? String(v) : 'null');
+    }
+    out.add(Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView)) ? '[' : '{');
+    stack.push(frameOf(v as object));
+  };
+  emit(value, '', true);
+  while (stack.length && !out.full) {
+    const f = stack[stack.length - 1];
+    const e = f.next();
+    if (!e) {
+      out.add(f.close);
+      stack.pop();
+      continue;
+    }
+    if (f.count++ > 0) out.add(',');
+    out.add(e.prefix);
+    emit(e.value, e.key, false);
   }
-  return s.length > max ? `${s.slice(0, max)}...` : s;
+  return out.text();
+}
+
+/** One open container while quoting: yields its entries one at a time. */
+interface Frame {
+  close: string;
+  count: number;
+  next(): { prefix: string; key: string; value: unknown } | undefined;
+}
+
+function frameOf(v: object): Frame {
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    const a = v as ArrayLike<unknown>;
+    let i = 0;
+    return { close: ']', count: 0, next: () => (i < a.length ? { prefix: '', key: String(i), value: a[i++] } : undefined) };
+  }
+  if (v instanceof Map) {
+    const it = v.entries();
+    return {
+      close: '}',
+      count: 0,
+      next: () => {
+        const e = it.next();
+        return e.done ? undefined : { prefix: `${quote(e.value[0])}:`, key: String(e.value[0]), value: e.value[1] };
+      },
+    };
+  }
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let i = 0;
+  return {
+    close: '}',
+    count: 0,
+    next: () => {
+      // JSON leaves out entries whose value it cannot print.
+      while (i < keys.length) {
+        const k = keys[i++];
+        const t = typeof obj[k];
+        if (t !== 'undefined' && t !== 'function' && t !== 'symbol') return { prefix: `${JSON.stringify(k)}:`, key: k, value: obj[k] };
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Text that stops growing once it is longer than `max`; `text()` cuts it there with `...`. */
+class BoundedText {
+  private parts: string[] = [];
+  private length = 0;
+  constructor(private readonly max: number) {}
+  get full(): boolean {
+    return this.length > this.max;
+  }
+  add(s: string): void {
+    if (this.full) return;
+    this.parts.push(s);
+    this.length += s.length;
+  }
+  text(): string {
+    const s = this.parts.join('');
+    return s.length > this.max ? `${s.slice(0, this.max)}...` : s;
+  }
+}
+
+/** Longest error message the CLI prints before cutting it (a long path plus a quoted value fit). */
+export const MAX_MESSAGE = 1000;
+
+/**
+ * An error message as one line of readable length: line breaks (sharp's and libvips's messages
+ * have several) become `; ` (a space after punctuation), and a message longer than `max` is cut
+ * with a note of how much was left out, so a value echoed from a hostile file cannot flood the
+ * terminal.
+ */
+export function oneLine(message: string, max = MAX_MESSAGE): string {
+  const lines = message.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  // `; ` between lines, a plain space after a line that ends in punctuation already
+  const s = lines.reduce((acc, l) => (acc === '' ? l : `${acc}${/[:;,.]$/.test(acc) ? ' ' : '; '}${l}`), '');
+  return s.length > max ? `${s.slice(0, max)}... (${s.length - max} more characters)` : s;
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../../../src/io/atomic.ts';
-import { parseJsonText } from '../../../src/io/json.ts';
+import { MAX_JSON_DEPTH, checkJsonDepth, parseJsonText } from '../../../src/io/json.ts';
 import { resolveInsideRoot } from '../../../src/io/paths.ts';
 
 describe('src/io', () => {
@@ -49,5 +49,23 @@ describe('src/io', () => {
     const v = parseJsonText('{"s": NaN, "t": [Infinity, -Infinity, "x\\n"]}', 'f.json') as { s: number; t: unknown[] };
     assert.ok(Number.isNaN(v.s));
     assert.deepEqual(v.t, [Infinity, -Infinity, 'x\n']);
+  });
+
+  it('parseJsonText: nesting past MAX_JSON_DEPTH is one error naming the file, the depth and where (valid or not)', () => {
+    const n = 300_000;
+    const deep = `${'['.repeat(n)}${']'.repeat(n)}`;
+    // without the limit, JSON.parse succeeds and the first reader that recurses overflows the stack
+    const err = /^UserError: d\.json: JSON nested more than 1000 levels deep \(at line 1 column 1001\); refusing to read it$/;
+    assert.throws(() => parseJsonText(deep, 'd.json'), err);
+    assert.throws(() => parseJsonText('['.repeat(n), 'd.json'), err);
+    // NaN sends the text to the lenient parser, which is guarded too; `{"a":` is 5 characters a level
+    assert.throws(() => parseJsonText(`${'{"a":'.repeat(n)}NaN`, 'd.json'), /at line 1 column 5001\)/);
+    // exactly at the limit is fine, brackets inside strings do not count
+    const atLimit = `${'['.repeat(MAX_JSON_DEPTH - 1)}["[[[{", NaN]${']'.repeat(MAX_JSON_DEPTH - 1)}`;
+    let v = parseJsonText(atLimit, 'ok.json');
+    for (let i = 0; i < MAX_JSON_DEPTH - 1; i++) v = (v as unknown[])[0];
+    assert.equal((v as unknown[])[0], '[[[{');
+    assert.ok(Number.isNaN((v as unknown[])[1]));
+    assert.throws(() => checkJsonDepth('[[["]"]]]', 'f', 'header', 2), /^UserError: f: header: JSON nested more than 2 levels deep \(at line 1 column 3\)/);
   });
 });
