@@ -8,6 +8,10 @@
  * Values are kept as strings by the parser (`parseTagValue: false`, so `<filename>000123</filename>`
  * stays "000123") and converted here with strict checks; every error names the file and field.
  *
+ * Nesting is limited to {@link MAX_XML_DEPTH} elements: fast-xml-parser builds its tree with a stack
+ * and refuses deeper documents itself, with a plain Error that is turned into the file's one-line
+ * error here (a VOC file nests 4 deep: annotation > object > bndbox > xmin).
+ *
  * Box coordinates are converted at load: see ./records.ts for the convention.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -17,7 +21,12 @@ import { vocToBox, type VocAnnotation, type VocObject } from './records.ts';
 /** Elements that may repeat in a VOC file and are always read as lists. */
 const LIST_TAGS = new Set(['object', 'part']);
 
+/** Deepest element nesting accepted (VOC needs 4; fast-xml-parser's default is 100). */
+export const MAX_XML_DEPTH = 64;
+
 const parser = new XMLParser({
+  // its count leaves out the outermost element
+  maxNestedTags: MAX_XML_DEPTH - 1,
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
@@ -111,7 +120,13 @@ export function parseVocXml(xml: string, file: string, fallbackFilename?: string
   if (valid !== true) {
     throw inputError(file, `line ${valid.err.line}, col ${valid.err.col}`, `malformed XML: ${valid.err.msg}`);
   }
-  const doc = parser.parse(xml) as XmlNode;
+  let doc: XmlNode;
+  try {
+    doc = parser.parse(xml) as XmlNode;
+  } catch (err) {
+    const msg = (err as Error).message;
+    throw inputError(file, '', /nested tags/i.test(msg) ? `elements nested more than ${MAX_XML_DEPTH} deep; refusing to read it` : `malformed XML: ${msg}`);
+  }
   const root = doc.annotation;
   if (!isNode(root)) throw inputError(file, 'annotation', 'expected an <annotation> root element');
 

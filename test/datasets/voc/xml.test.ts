@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseVocXml } from '../../../datasets/voc/xml.ts';
+import { MAX_XML_DEPTH, parseVocXml } from '../../../datasets/voc/xml.ts';
 
 /** A minimal VOC annotation with the given objects' XML. */
 const doc = (objects: string, extra = '<filename>000123.jpg</filename>'): string =>
@@ -60,5 +60,15 @@ describe('datasets/voc/xml', () => {
       // An undeclared entity reference stays literal text (no expansion, no lookup).
       assert.equal(parseVocXml(doc(obj(BOX).replace('<name>cat', '<name>&lol;')), 'a.xml').objects[0].name, '&lol;');
     });
+  });
+
+  it('refuses elements nested past MAX_XML_DEPTH (300,000 deep in 2.6 MB) with one line, no stack overflow', () => {
+    const n = 300_000;
+    const deep = doc(`${'<object>'.repeat(n)}${'</object>'.repeat(n)}`);
+    assert.throws(() => parseVocXml(deep, 'a.xml'), /^UserError: a\.xml: elements nested more than 64 deep; refusing to read it$/);
+    // 64 levels (the root, then 63 more) are read, 65 are not
+    const nested = (k: number) => `<annotation>${'<x>'.repeat(k)}${'</x>'.repeat(k)}<filename>a.jpg</filename><size><width>1</width><height>1</height></size></annotation>`;
+    assert.equal(parseVocXml(nested(MAX_XML_DEPTH - 1), 'a.xml').filename, 'a.jpg');
+    assert.throws(() => parseVocXml(nested(MAX_XML_DEPTH), 'a.xml'), /nested more than 64 deep/);
   });
 });
