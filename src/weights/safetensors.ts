@@ -3,7 +3,9 @@
  * (unsigned 64-bit little-endian), bytes 8..8+N a UTF-8 JSON object
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {str: str}}`, then the
  * data; offsets are relative to the byte after the header. Nothing in it is executable, but the
- * header is untrusted: every range is checked against the file size and the dtype/shape.
+ * header is untrusted: every range is checked against the file size and the dtype/shape, ranges
+ * may not overlap (as the format requires; so the arrays read cost at most 4 bytes of float32 per
+ * byte of the file), and nesting in the header JSON is limited (io/json.ts).
  *
  * The reader returns float32 arrays (F16, BF16, F64 and integer types are converted). A file
  * written by resdet's trainer (`__metadata__.format == "resdet-checkpoint"`, see
@@ -12,6 +14,7 @@
  */
 import { inputError, quote } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { checkJsonDepth } from '../io/json.ts';
 import { decodeElements, DTYPE_BYTES, type WeightArray, type WeightFile } from './arrays.ts';
 import type { TorchDtype } from './pickle.ts';
 
@@ -66,9 +69,16 @@ export function readSafetensorsHeader(bytes: Uint8Array, file: string, opts: Saf
   const n = view.getBigUint64(0, true);
   if (n > BigInt(bytes.length - 8)) throw inputError(file, 'header length', `expected at most ${bytes.length - 8} bytes, got ${n} (truncated, or not safetensors)`);
   const dataStart = 8 + Number(n);
+  let text: string;
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart));
+  } catch (err) {
+    throw inputError(file, 'header', `expected UTF-8 JSON, got an error (${(err as Error).message})`);
+  }
+  checkJsonDepth(text, file, 'header');
+  try {
+    header = JSON.parse(text);
   } catch (err) {
     throw inputError(file, 'header', `expected UTF-8 JSON, got an error (${(err as Error).message})`);
   }
@@ -80,6 +90,9 @@ export function readSafetensorsHeader(bytes: Uint8Array, file: string, opts: Saf
   let next = 0; // where the next tensor must begin when `contiguous`
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string'))) {
+        throw inputError(file, 'header.__metadata__', `expected an object of strings, got ${quote(raw)}`);
+      }
       metadata = (raw ?? {}) as Record<string, string>;
       continue;
     }
@@ -100,6 +113,12 @@ export function readSafetensorsHeader(bytes: Uint8Array, file: string, opts: Saf
     next = end;
   }
   if (opts.contiguous && next !== dataLen) throw inputError(file, 'data', `expected ${next} bytes after the header, got ${dataLen}`);
+  // Overlapping ranges would let a small file declare the same bytes as many tensors.
+  const byBegin = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < byBegin.length; i++) {
+    const [a, b] = [byBegin[i - 1], byBegin[i]];
+    if (b.begin < a.end) throw inputError(file, `tensors[${quote(b.name)}].data_offsets`, `expected a range that no other tensor uses, got [${b.begin}, ${b.end}] overlapping ${quote(a.name)}'s [${a.begin}, ${a.end}]`);
+  }
   return { entries, metadata, dataStart };
 }
 

@@ -81,7 +81,21 @@ describe('weights/safetensors', () => {
     assert.equal(view.getInt32(8, true), 2147483647);
   });
 
-  it('contiguous: refuses gaps, overlaps and trailing bytes that a plain read accepts', () => {
+  it('refuses overlapping ranges, deep header JSON and non-string metadata (hostile headers)', () => {
+    // tensors sharing one range: a 60-byte header entry per tensor could read the same megabytes again and again
+    const shared = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`t${i}`, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }]));
+    assert.throws(() => readSafetensors(build(shared, [0, 0, 0, 0]), 'o.st'), /^UserError: o\.st: tensors\["t1"\]\.data_offsets: expected a range that no other tensor uses, got \[0, 4\] overlapping "t0"'s \[0, 4\]$/);
+    // empty tensors use no bytes and may sit anywhere
+    assert.equal(readSafetensors(build({ e: { dtype: 'F32', shape: [0], data_offsets: [0, 0] }, t: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0]), 'e.st').tensors.size, 2);
+    const json = Buffer.from(`{"t": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+    const deep = Buffer.alloc(8 + json.length);
+    deep.writeBigUInt64LE(BigInt(json.length));
+    json.copy(deep, 8);
+    assert.throws(() => readSafetensors(new Uint8Array(deep), 'd.st'), /^UserError: d\.st: header: JSON nested more than 1000 levels deep \(at line 1 column 1006\)/);
+    assert.throws(() => readSafetensors(build({ __metadata__: { format: [1] } }, []), 'm.st'), /m\.st: header\.__metadata__: expected an object of strings, got \{"format":\[1\]\}/);
+  });
+
+  it('contiguous: refuses gaps and trailing bytes that a plain read accepts', () => {
     // two F32 scalars: the back-to-back layout is t [0, 4], u [4, 8]
     const gap = build({ t: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, u: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Array(12).fill(0));
     assert.equal(readSafetensorsHeader(gap, 'g.st').entries.length, 2);
