@@ -1,19 +1,22 @@
 /**
  * `npm run bench:train`: images/s of full training steps (forward, backward, SGD update with
  * momentum and weight decay) for ResNet-20 on CIFAR-sized input (batch 128) and ResNet-50 at
- * 224x224 (batch 4 by default: wasm memory is capped at 4 GB), and ResNet-50 inference (eval
- * mode, batch 1 and 8; folded BN and, under `unfolded`, the modules' own forward). Prints one
- * JSON object.
+ * 224x224 (batch 8, or 4 where 8 does not fit), and ResNet-50 inference (eval mode, batch 1 and
+ * 8; folded BN and, under `unfolded`, the modules' own forward). Prints one JSON object: per case
+ * key, one result per backend (`{"wasm": {...}, "native": {...}}`), each with its PyTorch peer and
+ * the throughput ratio (./peer.ts), then `pytorch` (how the peer ran, or why it did not) and
+ * `comparison` (one row per case and backend: resdet, PyTorch and the ratios side by side).
  *
  * Each case runs in its own child process: a wasm abort (out of memory) ends only that case,
  * which is then reported with its error, and the ResNet-50 training batch is the largest of
  * BENCH_R50_BATCHES (tried in the order given) that runs.
  *
- * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCHES (default "4"),
+ * Environment: BENCH_STEPS (timed steps per case, default 3), BENCH_R50_BATCHES (default "8,4"),
  * BENCH_CASES (comma list of r20train, r50train, r50infer1, r50infer8 and the data-parallel
  * r20train_w2, r50train_w2, r50infer8_w2 (./parallel-cases.ts; `_wN` for N threads); default all),
- * BENCH_KERNELS=1 (per-kernel CPU ms of each inference path), RESDET_BACKEND.
- */
+ * BENCH_KERNELS=1 (per-kernel CPU ms of each inference path), BENCH_BACKENDS (default the
+ * backends that load, or RESDET_BACKEND), and the PyTorch peer's BENCH_PYTHON, BENCH_PEER=0,
+ * BENCH_PEER_TIMEOUT_S (./peer.ts). */
 import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +29,11 @@ import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { addKernelCpu, instrumentKernels, kernelTable, takeKernelCpu, type KernelCpu } from './kernel-cpu.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
+import { PROBE_SPEC, TorchPeers, benchBackends, probeResult, type BenchBackend } from './peer.ts';
 import { benchInferParallel, benchTrainParallel, parseWorkers, twoThreadProbe } from './parallel-cases.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
-const r50Batches = (process.env.BENCH_R50_BATCHES ?? '4').split(',').map(Number);
+const r50Batches = (process.env.BENCH_R50_BATCHES ?? '8,4').split(',').map(Number);
 const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer1,r50infer8,r20train_w2,r50train_w2,r50infer8_w2').split(',');
 /** BENCH_KERNELS=1: per-kernel CPU ms of the inference cases (./kernel-cpu.ts) */
 const profile = process.env.BENCH_KERNELS === '1';
@@ -110,47 +114,67 @@ function benchInfer(model: string, batch: number): Record<string, unknown> {
 async function runCase(name: string, batch: number): Promise<Record<string, unknown>> {
   const info = await initBackend();
   const { base, workers } = parseWorkers(name);
-  if (workers > 1) {
-    const r = base === 'r20train' ? await benchTrainParallel('resnet20', randomBatch(128, 32, 10, 2), 10, workers, steps)
-      : base === 'r50train' ? await benchTrainParallel('resnet50', randomBatch(batch, 224, 1000, 2), 1000, workers, steps) : await benchInferParallel('resnet50', batch, workers, steps);
-    return { ...r, backend: info.chosen };
-  }
-  const r = name === 'r20train' ? benchTrain('resnet20', 128, 32, 10) : name === 'r50train' ? benchTrain('resnet50', batch, 224, 1000) : benchInfer('resnet50', batch);
-  return { ...r, backend: info.chosen };
+  const r = workers > 1
+    ? base === 'r20train' ? await benchTrainParallel('resnet20', randomBatch(128, 32, 10, 2), 10, workers, steps)
+      : base === 'r50train' ? await benchTrainParallel('resnet50', randomBatch(batch, 224, 1000, 2), 1000, workers, steps) : await benchInferParallel('resnet50', batch, workers, steps)
+    : name === 'r20train' ? benchTrain('resnet20', 128, 32, 10) : name === 'r50train' ? benchTrain('resnet50', batch, 224, 1000) : benchInfer('resnet50', batch);
+  const threads = (probeResult(info).threads as number) * workers;
+  return { ...r, backend: info.chosen, threads, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-/** Runs one case in a child process (./child.ts); returns its JSON or the error that ended it. */
-function child(name: string, batch: number): Record<string, unknown> {
-  const r = runChild(fileURLToPath(import.meta.url), `${name}:${batch}`);
-  return r.error ? { case: name, batch, error: r.error } : r;
+/** The PyTorch peer (tools/parity/torch_bench.py) of a case run at `batch`. */
+function torchSpec(name: string, batch: number): string {
+  const { base } = parseWorkers(name);
+  return base === 'r20train' ? 'cls_train:resnet20:128' : base === 'r50train' ? `cls_train:resnet50:${batch}` : `cls_infer:resnet50:${batch}`;
 }
 
 const spec = childSpec();
-if (spec) {
+if (spec === PROBE_SPEC) {
+  await serveChild(spec, async () => probeResult(await initBackend()));
+} else if (spec) {
   const [name, batch] = spec.split(':');
   await serveChild(spec, () => runCase(name, Number(batch)));
 } else {
-  const result: Record<string, unknown> = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m_start: os.loadavg()[0], steps };
-  if (cases.includes('r20train')) result.resnet20_train = child('r20train', 128);
+  const script = fileURLToPath(import.meta.url);
+  const { backends, skipped } = benchBackends(script);
+  const peers = new TorchPeers({ steps });
+  const result: Record<string, unknown> = {
+    cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_1m_start: os.loadavg()[0], steps,
+    backends: Object.fromEntries(backends.map((b) => [b.name, { threads: b.threads }])), ...(Object.keys(skipped).length ? { backends_skipped: skipped } : {}),
+  };
+  /** result[key][backend] = r, and r's PyTorch peer at the threads it used */
+  const put = (key: string, b: BenchBackend, name: string, r: Record<string, unknown>): void => {
+    ((result[key] ??= {}) as Record<string, unknown>)[b.name] = r;
+    peers.add(r, torchSpec(name, Number(r.batch ?? r50Batches[0])), TorchPeers.threads(b, parseWorkers(name).workers), key, b.name);
+  };
+  /** Runs one case in a child process on backend `b`; returns its JSON or the error that ended it. */
+  const child = (b: BenchBackend, name: string, batch: number): Record<string, unknown> => {
+    const r = runChild(script, `${name}:${batch}`, { env: { RESDET_BACKEND: b.name } });
+    return r.error ? { case: name, batch, error: r.error } : r;
+  };
   /** the first of BENCH_R50_BATCHES that runs (and the errors of those before it) */
-  const largestBatch = (name: string): Record<string, unknown> => {
+  const largestBatch = (b: BenchBackend, name: string): Record<string, unknown> => {
     const tries = [];
-    for (const b of r50Batches) {
-      const r = child(name, b);
+    for (const batch of r50Batches) {
+      const r = child(b, name, batch);
       tries.push(r);
       if (!r.error) break;
     }
     const ok = tries.find((t) => !t.error);
     const failed = tries.filter((t) => t.error).map((t) => ({ batch: t.batch, error: t.error }));
-    return ok ? { ...ok, ...(failed.length ? { failed } : {}) } : { failed };
+    return ok ? { ...ok, ...(failed.length ? { failed } : {}) } : { batch: r50Batches[0], error: failed.at(-1)?.error, failed };
   };
-  if (cases.includes('r50train')) result.resnet50_train = largestBatch('r50train');
-  if (cases.includes('r50infer1')) result.resnet50_infer_b1 = child('r50infer', 1);
-  if (cases.includes('r50infer8')) result.resnet50_infer_b8 = child('r50infer', 8);
   if (cases.some((c) => parseWorkers(c).workers > 1)) result.two_thread_probe = await twoThreadProbe();
-  for (const name of cases.filter((c) => parseWorkers(c).workers > 1)) {
-    result[name] = name.startsWith('r50train') ? largestBatch(name) : child(name, name.startsWith('r20') ? 128 : 8);
+  for (const b of backends) {
+    if (cases.includes('r20train')) put('resnet20_train', b, 'r20train', child(b, 'r20train', 128));
+    if (cases.includes('r50train')) put('resnet50_train', b, 'r50train', largestBatch(b, 'r50train'));
+    if (cases.includes('r50infer1')) put('resnet50_infer_b1', b, 'r50infer1', child(b, 'r50infer', 1));
+    if (cases.includes('r50infer8')) put('resnet50_infer_b8', b, 'r50infer8', child(b, 'r50infer', 8));
+    for (const name of cases.filter((c) => parseWorkers(c).workers > 1)) {
+      put(name, b, name, name.startsWith('r50train') ? largestBatch(b, name) : child(b, name, name.startsWith('r20') ? 128 : 8));
+    }
   }
+  Object.assign(result, peers.run());
   result.loadavg_1m_end = os.loadavg()[0];
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
