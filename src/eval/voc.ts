@@ -305,3 +305,12 @@ export class VocEvaluator {
     };
   }
 }
+
+/**
+ * Classes of a result with no ground-truth object at all (difficult ones included): their AP
+ * is 0 (NaN for the area AP when they have detections) and still counts in the mAP, which is
+ * what a misspelt class name looks like.
+ */
+export function classesWithoutGt(r: VocEvalResult): string[] {
+  return r.perClass.filter((c) => c.npos + c.numDifficult === 0).map((c) => c.name);
+}

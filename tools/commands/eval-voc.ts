@@ -3,19 +3,25 @@
  * annotations, with voc_eval's exact semantics (src/eval/voc.ts), both the VOC2007 11-point and
  * the VOC2010+ area metric. Interface fixed by issue 2 (other tools call it):
  *
- *     resdet eval voc --annotations DIR --imageset FILE --dets DIR [--classes a,b,...] [--json]
+ *     resdet eval voc --annotations DIR --imageset FILE --dets DIR [--classes a,b,...] [--json] [--strict]
  *
  * `--json` prints exactly `{"classes": [...], "ap07": {cls: n}, "apArea": {cls: n}, "mAP07": n,
  * "mAPArea": n}` (a NaN AP, which voc_eval gives for a class with detections but no
  * non-difficult GT, is written as null).
+ *
+ * What the numbers cannot show gets a one-line warning on stderr: a class with no ground truth
+ * in the image set (a misspelt `--classes` entry scores AP 0 and lowers the mean; an error with
+ * `--strict`), results files of classes outside the class list (not read), and detections
+ * lying entirely outside their image (scored, as voc_eval does: false positives).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { VOC_CLASSES } from '../../datasets/voc/classes.ts';
 import { checkClassList, loadVocImages, readImageSet } from '../../datasets/voc/devkit.ts';
-import { readVocResultsDir } from '../../datasets/voc/results.ts';
-import { inputError, quote } from '../../src/errors.ts';
+import type { VocDetection, VocImage } from '../../datasets/voc/records.ts';
+import { readVocResultsDir, resultsFileName } from '../../datasets/voc/results.ts';
+import { inputError, quote, UserError } from '../../src/errors.ts';
 import { VocEvaluator, type VocEvalResult } from '../../src/eval/voc.ts';
 
 /** Options of `resdet eval voc` (commander camel-cases the flags). */
@@ -25,6 +31,10 @@ export interface EvalVocOptions {
   dets: string;
   classes?: string;
   json?: boolean;
+  /** a class without ground truth is an error instead of a warning */
+  strict?: boolean;
+  /** where warnings go (one line each); default stderr */
+  warn?: (line: string) => void;
 }
 
 /** The per-class table and the two means, 4 decimals (full precision is in --json). */
@@ -49,20 +59,72 @@ export function evalVoc(opts: EvalVocOptions): VocEvalResult {
   const gt = loadVocImages(opts.annotations, ids, {
     imagesDir: path.join(opts.annotations, '..', 'JPEGImages'), classes, unknownClasses: 'ignore', idSource: opts.imageset,
   });
+  const warn = opts.warn ?? ((line: string) => process.stderr.write(`resdet: warning: ${line}\n`));
   if (gt.ignored.size > 0) {
     const list = [...gt.ignored].map(([n, k]) => `${n} (${k})`).join(', ');
-    process.stderr.write(`resdet: warning: objects of classes outside the class list were ignored: ${list}\n`);
+    warn(`objects of classes outside the class list were ignored: ${list}`);
+  }
+  const withGt = new Set(gt.images.flatMap((im) => im.objects.map((o) => o.name)));
+  const missing = classes.filter((c) => !withGt.has(c));
+  if (missing.length > 0) {
+    const what = `${missing.length} of ${classes.length} classes have no ground-truth object in ${opts.imageset}: ${missing.join(', ')}`;
+    if (opts.strict) throw new UserError(`--classes: ${what} (--strict); check the spelling or the class list`);
+    warn(`--classes: ${what}; each scores AP 0 and counts in the mAP (check the spelling; --strict makes this an error)`);
+  }
+  const foreign = foreignResultsFiles(opts.dets, classes);
+  if (foreign.length > 0) {
+    const lines = foreign.reduce((a, f) => a + f.detections, 0);
+    const names = foreign.map((f) => f.name);
+    warn(`${opts.dets}: ${foreign.length} results files of classes outside the class list were not read (${lines} detections): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}`);
   }
   const dets = readVocResultsDir(opts.dets, classes, new Set(ids), path.basename(opts.imageset));
+  const outside = detectionsOutside(gt.images, dets);
+  if (outside.count > 0) {
+    warn(`${opts.dets}: ${outside.count} detections lie entirely outside their image (first: ${outside.first}); they are scored as false positives, as voc_eval does`);
+  }
   const evaluator = new VocEvaluator(gt.images, { classes });
   evaluator.process(dets);
   const result = evaluator.evaluate();
   for (const c of result.perClass) {
     if (Number.isNaN(c.apArea)) {
-      process.stderr.write(`resdet: warning: class ${c.name} has detections but no non-difficult GT: its area AP is NaN, as in voc_eval\n`);
+      warn(`class ${c.name} has detections but no non-difficult GT: its area AP is NaN, as in voc_eval`);
     }
   }
   return result;
+}
+
+/** `comp4_det_test_<class>.txt` files in `dir` whose class is not in `classes`, with their line counts. */
+function foreignResultsFiles(dir: string, classes: readonly string[]): Array<{ name: string; detections: number }> {
+  const known = new Set(classes.map((c) => resultsFileName(c)));
+  return fs.readdirSync(dir).filter((n) => n.startsWith('comp4_det_test_') && n.endsWith('.txt') && !known.has(n)).sort().map((name) => {
+    let text = '';
+    try {
+      text = fs.readFileSync(path.join(dir, name), 'utf8');
+    } catch {
+      // unreadable: counted as a file without lines
+    }
+    return { name, detections: text.split('\n').filter((l) => l.trim() !== '').length };
+  });
+}
+
+/**
+ * Detections whose box does not overlap their image at all (x1 = xmin - 1 frame: the image
+ * spans [0, width] x [0, height]).
+ */
+function detectionsOutside(images: readonly VocImage[], dets: readonly VocDetection[]): { count: number; first?: string } {
+  const size = new Map(images.map((im) => [im.id, im]));
+  let count = 0;
+  let first: string | undefined;
+  for (const d of dets) {
+    const im = size.get(d.imageId);
+    if (!im) continue;
+    const [x1, y1, x2, y2] = d.box;
+    if (x2 <= 0 || y2 <= 0 || x1 >= im.width || y1 >= im.height) {
+      count++;
+      first ??= `${resultsFileName(d.name)} image ${d.imageId}`;
+    }
+  }
+  return { count, first };
 }
 
 /** Adds `voc` to the `eval` command. */
@@ -75,6 +137,7 @@ export function registerEvalVoc(evalCmd: Command): void {
     .requiredOption('--dets <dir>', 'folder of comp4_det_test_<class>.txt results; a missing file = no detections')
     .option('--classes <list>', 'comma-separated class list (default: the 20 VOC classes)')
     .option('--json', 'print one JSON object: {"classes", "ap07", "apArea", "mAP07", "mAPArea"}')
+    .option('--strict', 'a class with no ground truth in the image set is an error (default: a warning)')
     .action((opts: EvalVocOptions) => {
       const r = evalVoc(opts);
       if (opts.json) {

@@ -9,6 +9,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { metricsJson, type DetectionMetrics } from '../detection/evaluation.ts';
 import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
+import { classesWithoutGt } from '../../src/eval/voc.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { parseFormat } from './train-detector.ts';
 
@@ -42,6 +43,10 @@ export function registerEvaluate(program: Command): void {
       try {
         const resultsDir = path.resolve(f.results ?? path.join(path.dirname(path.resolve(f.checkpoint)), `results-${split}`));
         const run = await evaluateModel(model, spec, { data: f.data, format, split, resultsDir });
+        const missing = classesWithoutGt(run.metrics.voc);
+        if (missing.length > 0) {
+          process.stderr.write(`resdet: warning: ${missing.length} of ${spec.classes.length} classes of the checkpoint have no ground-truth object in ${run.set.description}: ${missing.join(', ')}; each scores AP 0 and counts in the VOC mAP\n`);
+        }
         if (f.json) {
           process.stdout.write(`${JSON.stringify(metricsJson(run.metrics))}\n`);
           return;

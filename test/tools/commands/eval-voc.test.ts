@@ -123,4 +123,48 @@ describe('resdet eval voc', () => {
       });
     }
   });
+
+  describe('warnings: what the mAP cannot show is one stderr line', () => {
+    const warnings = (edit: Record<string, string>, extra: Partial<EvalVocOptions> = {}): string[] => {
+      const lines: string[] = [];
+      evalVoc({ ...dataset(edit).opts, ...extra, warn: (l) => lines.push(l) });
+      return lines;
+    };
+
+    it('a class without ground truth (a misspelt --classes entry) is a warning, and an error with --strict', () => {
+      const d = dataset();
+      const lines: string[] = [];
+      const r = evalVoc({ ...d.opts, classes: 'cat,doggo', warn: (l) => lines.push(l) });
+      // the numbers are voc_eval's: doggo scores 0 and halves the mean (0.5455 / 2)
+      assert.equal(r.ap07.doggo, 0);
+      assert.ok(Math.abs(r.mAP07 - 6 / 11 / 2) < 1e-12);
+      assert.deepEqual(lines, [`--classes: 1 of 2 classes have no ground-truth object in ${d.opts.imageset}: doggo; each scores AP 0 and counts in the mAP (check the spelling; --strict makes this an error)`]);
+      assert.deepEqual(warnings({}), []);
+    });
+
+    it('--strict through the CLI: exit 1, the exact line, nothing on stdout', () => {
+      const d = dataset();
+      const r = runCli([...d.args, '--classes', 'cat,doggo', '--strict']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `resdet: error: --classes: 1 of 2 classes have no ground-truth object in ${d.opts.imageset}: doggo (--strict); check the spelling or the class list\n`);
+    });
+
+    it('results files of classes outside --classes are counted, not read', () => {
+      const d = dataset({ 'results/comp4_det_test_dog.txt': 'a 0.5 1 1 10 10\nb 0.4 1 1 10 10\n', 'results/comp4_det_test_car.txt': 'x y z\n' });
+      const lines: string[] = [];
+      const r = evalVoc({ ...d.opts, warn: (l) => lines.push(l) });
+      assert.ok(Math.abs(r.mAP07 - 6 / 11) < 1e-12); // cat alone, as without the files
+      // the malformed car file is not parsed: it is outside the class list
+      assert.deepEqual(lines, [`${d.opts.dets}: 2 results files of classes outside the class list were not read (3 detections): comp4_det_test_car.txt, comp4_det_test_dog.txt`]);
+    });
+
+    it('detections entirely outside their image are counted (and scored as false positives)', () => {
+      // images are 100x100: x1 = 100 (xmin 101) starts past the right edge; the second overlaps it
+      const d = dataset({ 'results/comp4_det_test_cat.txt': 'a 0.9 1 1 10 10\nb 0.8 101 1 120 10\nb 0.7 90 90 130 130\n' });
+      const lines: string[] = [];
+      evalVoc({ ...d.opts, warn: (l) => lines.push(l) });
+      assert.deepEqual(lines, [`${d.opts.dets}: 1 detections lie entirely outside their image (first: comp4_det_test_cat.txt image b); they are scored as false positives, as voc_eval does`]);
+    });
+  });
 });
