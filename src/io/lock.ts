@@ -29,7 +29,10 @@ export interface LockOwner {
   command: string;
 }
 
-/** A held lock; `release()` removes the file (once; later calls do nothing). */
+/**
+ * A held lock; `release()` removes the file, and the folder when the lock made it and it is
+ * still empty (once; later calls do nothing).
+ */
 export interface FolderLock {
   readonly file: string;
   release(): void;
@@ -86,6 +89,9 @@ let lockCounter = 0;
  */
 export function lockFolder(dir: string, flag = '--out'): FolderLock {
   const abs = path.resolve(dir);
+  // a folder made here and still empty at release is removed again: a run refused on bad
+  // input leaves nothing behind
+  const created = !fs.existsSync(abs);
   fs.mkdirSync(abs, { recursive: true });
   const file = path.join(abs, LOCK_FILE);
   const me: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
@@ -106,6 +112,13 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
             // remove only our own lock (never one a later run took over)
             const o = readOwner(file);
             if (o && o.pid === me.pid && o.host === me.host && o.started === me.started) fs.rmSync(file, { force: true });
+            if (created) {
+              try {
+                fs.rmdirSync(abs);
+              } catch {
+                // not empty: the run wrote its outputs
+              }
+            }
           },
         };
       } catch (err) {

@@ -56,7 +56,7 @@ function noisyTask(model: Layer, rng: Rng): TrainTask<ClassificationBatch> {
   };
 }
 
-function makeRun(dir: string, iterations: number, initSeed: number, killAt = Infinity) {
+function makeRun(dir: string, iterations: number, initSeed: number, killAt = Infinity, rows: LogRow[] = []) {
   const model = new Mlp(initSeed);
   const rng = new Rng(99);
   // 'max' on a falling loss: every observation after the first is a plateau, so the rate drops
@@ -75,6 +75,7 @@ function makeRun(dir: string, iterations: number, initSeed: number, killAt = Inf
     onStep: (s) => {
       if (s.step === killAt) throw new Error('killed');
     },
+    onLog: (row) => rows.push(row),
     evaluation: {
       every: 3,
       monitor: 'loss',
@@ -108,7 +109,8 @@ describe('train/trainer', () => {
 
   it('resumes exactly: 12 steps straight == killed at 7, resumed from step 5 in fresh objects (bitwise)', async () => {
     const before = tf.memory().numTensors;
-    const straight = makeRun(fs.mkdtempSync(path.join(dir, 'a')), 12, 3);
+    const straightRows: LogRow[] = [];
+    const straight = makeRun(fs.mkdtempSync(path.join(dir, 'a')), 12, 3, Infinity, straightRows);
     await straight.trainer.run();
     // the plateau schedule (patience 0) must have dropped at least once for the test to mean something
     assert.ok(straight.schedule.lr() < 0.1);
@@ -119,12 +121,20 @@ describe('train/trainer', () => {
     first.model.dispose();
 
     // a fresh run with a different initialisation: everything must come from the checkpoint
-    const resumed = makeRun(dir, 12, 777);
+    const resumedRows: LogRow[] = [];
+    const resumed = makeRun(dir, 12, 777, Infinity, resumedRows);
     const ckpt = loadCheckpoint(path.join(dir, 'ckpt.safetensors'));
     assert.equal(ckpt.step, 5);
     resumed.trainer.restore(ckpt);
     disposeCheckpoint(ckpt);
     await resumed.trainer.run();
+    // The first train row after the resume (step 6) averages steps 4, 5 and 6 as the straight
+    // run's does: the checkpoint at 5 carried the sums of steps 4 and 5.
+    const trainRow = (rows: LogRow[], step: number) => {
+      const { time: _time, images_per_s: _ips, ...rest } = rows.find((r) => r.kind === 'train' && r.step === step)!;
+      return rest;
+    };
+    for (const step of [6, 9, 12]) assert.deepEqual(trainRow(resumedRows, step), trainRow(straightRows, step), `row at step ${step}`);
 
     assert.equal(resumed.trainer.step, 12);
     assert.equal(resumed.schedule.lr(), straight.schedule.lr());
