@@ -119,6 +119,24 @@ function loadVocFolder(dir: string, split: string, classes: readonly string[] | 
   return loadVocImages(annotationsDir, ids, { imagesDir, classes: classes ?? vocClasses(root, annotationsDir, ids), idSource });
 }
 
+/**
+ * The first of `candidates` that every VOC folder of `data` (commas join several) can load: an
+ * image set `ImageSets/Main/<split>.txt`, or any split for a folder without image sets (it is
+ * split here). When none exists, the first candidate, whose load then names the missing file.
+ * @example chooseVocSplit('VOCdevkit/VOC2007', ['train', 'trainval']) // 'trainval' on a devkit without train.txt
+ */
+export function chooseVocSplit(data: string, candidates: readonly string[]): string {
+  const folders = data.split(',').filter(Boolean).map((d) => {
+    try {
+      return path.join(findVocRoot(d), 'ImageSets', 'Main');
+    } catch {
+      return undefined; // reported by the load itself
+    }
+  });
+  const available = (split: string): boolean => folders.every((sets) => sets === undefined || !fs.existsSync(sets) || fs.existsSync(path.join(sets, `${split}.txt`)));
+  return candidates.find(available) ?? candidates[0];
+}
+
 /** The COCO instances file of `data` and `split`. */
 function cocoFile(data: string, split: string): string {
   const abs = path.resolve(data);

@@ -10,7 +10,18 @@ import { writeFileAtomic } from '../../src/io/atomic.ts';
 import { drawDetections } from '../detection/draw.ts';
 import { detectRecords, imageRecord } from '../detection/inference.ts';
 import { loadDetector, mapperOptions } from '../detection/model.ts';
-import { parsePositive } from './train-detector.ts';
+import { UserError } from '../../src/errors.ts';
+
+/**
+ * Parses a score threshold: a number in [0, 1] (scores are softmax probabilities, so 0 keeps
+ * every detection and anything above 1 none).
+ * @throws UserError `--score-threshold: expected a number from 0 to 1, got "2"`
+ */
+export function parseUnitInterval(v: string, flag: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !(Number.isFinite(x) && x >= 0 && x <= 1)) throw new UserError(`${flag}: expected a number from 0 to 1, got ${JSON.stringify(v)}`);
+  return x;
+}
 
 /** The JSON `resdet detect` writes. */
 export interface DetectJson {
@@ -33,9 +44,9 @@ export function registerDetect(program: Command): void {
     .argument('<images...>', 'image files')
     .option('--out <file>', 'write the detections JSON here (default: stdout)')
     .option('--draw <dir>', 'write each image with its labelled boxes (PNG) to this folder')
-    .option('--score-threshold <s>', 'keep detections with at least this score', '0.5')
+    .option('--score-threshold <s>', 'keep detections with at least this score, from 0 (all) to 1', '0.5')
     .action(async (images: string[], f: { checkpoint: string; out?: string; draw?: string; scoreThreshold: string }) => {
-      const threshold = f.scoreThreshold === '0' ? 0 : parsePositive(f.scoreThreshold, '--score-threshold');
+      const threshold = parseUnitInterval(f.scoreThreshold, '--score-threshold');
       await initBackend();
       const records = await Promise.all(images.map((file) => imageRecord(path.resolve(file))));
       const { model, spec } = loadDetector(f.checkpoint);

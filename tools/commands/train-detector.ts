@@ -26,7 +26,7 @@ export function parsePositive(v: string, flag: string): number {
 }
 
 interface Flags {
-  backbone?: string; data: string; format: string; preset?: string; weights?: string; out: string;
+  backbone?: string; data?: string; format?: string; preset?: string; weights?: string; fromScratch?: boolean; out: string;
   iterations?: string; minutes?: string; resume?: boolean; seed?: string; minSize?: string; maxSize?: string;
   split?: string; batchSize?: string; lr?: string; steps?: string; norm?: string; classes?: string; checkpointEvery?: string; quiet?: boolean; workers?: string;
 }
@@ -35,19 +35,20 @@ export function registerTrainDetector(program: Command): void {
   program
     .command('train-detector')
     .description('train Faster R-CNN (paper Sec. 4.3, Appendix A) on a VOC- or COCO-format detection set; last line: checkpoint: PATH')
-    .requiredOption('--data <dir>', 'dataset folder (VOC year folder or devkit, COCO root or instances JSON; commas join VOC folders, e.g. VOC2007,VOC2012)')
-    .requiredOption('--format <voc|coco>', 'annotation format')
+    .option('--data <dir>', 'dataset folder (VOC year folder or devkit, COCO root or instances JSON; commas join VOC folders, e.g. VOC2007,VOC2012); required, --resume takes the checkpoint\'s')
+    .option('--format <voc|coco>', 'annotation format; required, --resume takes the checkpoint\'s')
     .option('--backbone <name>', 'resnet18|resnet34|resnet50|resnet101|resnet152|vgg16 (default: the preset\'s)')
     .option('--preset <name>', `training recipe: ${RECIPE_NAMES.join(', ')} (default: voc for --format voc, coco for coco)`)
-    .option('--weights <file>', 'start from pretrained backbone weights (PyTorch .pth, safetensors, Keras .h5)')
+    .option('--weights <file>', 'start from pretrained backbone weights (PyTorch .pth, safetensors, Keras .h5); the voc and coco presets need them')
+    .option('--from-scratch', 'train the voc or coco preset from random weights (BN learns, nothing frozen) instead of refusing without --weights')
     .option('--out <dir>', 'folder for checkpoint.safetensors, log.jsonl and losses.png', 'runs/detector')
     .option('--iterations <n>', 'total updates (default: the preset\'s)')
     .option('--minutes <m>', 'stop after this much wall time (a checkpoint is written; --resume continues)')
-    .option('--resume', 'continue from <out>/checkpoint.safetensors with its settings')
-    .option('--seed <s>', 'seed of initialisation, data order, flips and samplers', '0')
+    .option('--resume', 'continue from <out>/checkpoint.safetensors with its settings (flags that contradict them are refused; --iterations, --minutes, --data, --workers and --checkpoint-every may change)')
+    .option('--seed <s>', 'seed of initialisation, data order, flips and samplers (default 0)')
     .option('--min-size <px>', 'shorter image side (preset: 600)')
     .option('--max-size <px>', 'cap on the longer side (preset: 1000)')
-    .option('--split <name>', 'split to train on (default: trainval for VOC, falling back to train; train for COCO)')
+    .option('--split <name>', 'split to train on (default for VOC: the preset\'s, trainval for voc/coco and train for shapes/tiny, falling back to the other of the two when the folder lacks it; train for COCO)')
     .option('--batch-size <n>', 'images per update (preset)')
     .option('--lr <rate>', 'base learning rate (preset)')
     .option('--steps <list>', 'iterations at which the rate drops 10x, comma-separated (preset)')
@@ -61,15 +62,16 @@ export function registerTrainDetector(program: Command): void {
       const info = await initBackend();
       const result = await trainDetector({
         data: f.data,
-        format: parseFormat(f.format),
+        format: f.format === undefined ? undefined : parseFormat(f.format),
         preset: f.preset as RecipeName | undefined,
         backbone: f.backbone,
         weights: f.weights,
+        fromScratch: f.fromScratch,
         out: f.out,
         iterations: int(f.iterations, '--iterations'),
         minutes: f.minutes === undefined ? undefined : parsePositive(f.minutes, '--minutes'),
         resume: f.resume,
-        seed: parseIntFlag(f.seed ?? '0', '--seed'),
+        seed: f.seed === undefined ? undefined : parseIntFlag(f.seed, '--seed'),
         minSize: int(f.minSize, '--min-size'),
         maxSize: int(f.maxSize, '--max-size'),
         split: f.split,

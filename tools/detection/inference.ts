@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { decodeResized, mapRecord, packImages, transformBoxes, type DetectionRecord, type MappedImage, type MapperOptions } from '../../datasets/detection/index.ts';
 import type { FasterRCNN } from '../../detectors/index.ts';
 import { clipBoxes } from '../../src/boxes/index.ts';
-import { inputError } from '../../src/errors.ts';
+import { inputError, UserError } from '../../src/errors.ts';
 import { FoldedConvs } from '../../src/nn/fuse.ts';
 
 /** The detections of one image in original-image pixels. */
@@ -25,7 +25,7 @@ export interface ImageDetections {
 
 /** Options of {@link detectRecords}. */
 export interface InferenceOptions {
-  /** drop detections below this score (the detector itself drops those under its scoreThresh, 0.05) */
+  /** drop detections below this score, in [0, 1] (the detector itself drops those under its scoreThresh, 0.05) */
   scoreThreshold?: number;
   /** images decoded ahead; default 2 */
   prefetch?: number;
@@ -62,6 +62,9 @@ export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold =
  * @returns one entry per record
  */
 export async function detectRecords(model: FasterRCNN, records: readonly DetectionRecord[], mapper: MapperOptions, opts: InferenceOptions = {}): Promise<ImageDetections[]> {
+  const t = opts.scoreThreshold;
+  // scores are probabilities: a threshold above 1 would silently keep nothing
+  if (t !== undefined && !(t >= 0 && t <= 1)) throw new UserError(`scoreThreshold: expected a number from 0 to 1, got ${t}`);
   const ahead = opts.prefetch ?? 2;
   const pending: Array<Promise<MappedImage>> = [];
   const start = (i: number) => {
