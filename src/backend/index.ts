@@ -1,18 +1,21 @@
 /**
  * Compute backend selection. resdet runs on whichever TensorFlow.js backend loads best here, in
- * this order: tfjs-node-gpu (CUDA), tfjs-node (native CPU), wasm (SIMD), cpu (plain JS, ~30x
- * slower than wasm, a last resort). tfjs-node(-gpu) are optionalDependencies: their install
- * downloads libtensorflow and fails offline, so npm drops them; any error while loading one (not
- * only "module not found": a missing .so, a CUDA mismatch) falls through to the next backend.
+ * this order: tfjs-node-gpu (CUDA), tfjs-node (libtensorflow CPU), native (resdet's own oneDNN
+ * backend, ./native), wasm (SIMD), cpu (plain JS, ~30x slower than wasm, a last resort).
+ * tfjs-node(-gpu) are optionalDependencies: their install downloads libtensorflow and fails
+ * offline, so npm drops them; the native addon is compiled at `npm install` where g++ and
+ * libdnnl-dev exist. Any error while loading one (not only "module not found": a missing .so, a
+ * CUDA mismatch, an addon not built) falls through to the next backend.
  *
- * `RESDET_BACKEND=wasm` (or `--backend wasm` on the CLI) forces one backend.
+ * `RESDET_BACKEND=wasm` (or `--backend wasm` on the CLI) forces one backend; `RESDET_THREADS=N`
+ * (or `--threads N`) sets the native backend's threads (default: every core).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.ts';
 import { ensureGradients } from './gradients.ts';
 import { registerWasmKernels } from './kernels/index.ts';
 
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /** What happened to each candidate backend, for `resdet info`. */
@@ -32,6 +35,9 @@ export interface BackendInfo {
   /** wasm only: SIMD and multi-threading support as the wasm backend detected them */
   wasmSimd?: boolean;
   wasmThreads?: boolean;
+  /** native only: the oneDNN version and the instruction set it dispatched to */
+  oneDnn?: string;
+  isa?: string;
   /** threads used by the chosen backend's kernels */
   threads: number;
 }
@@ -39,6 +45,7 @@ export interface BackendInfo {
 const PACKAGES: Record<BackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
+  native: 'resdet native addon (oneDNN)',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
@@ -66,9 +73,14 @@ function firstLine(err: unknown): string {
 
 async function tryBackend(name: BackendName): Promise<void> {
   // The native packages register their backend on import (tfjs-node-gpu registers it under
-  // the name 'tensorflow' too).
+  // the name 'tensorflow' too); resdet's native backend registers itself over tfjs-backend-cpu.
   const registeredAs: BackendName = name === 'tensorflow-gpu' ? 'tensorflow' : name;
-  await import(PACKAGES[name]);
+  if (name === 'native') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    (await import('./native/backend.ts')).registerNativeBackend();
+  } else {
+    await import(PACKAGES[name]);
+  }
   if (!(await tf.setBackend(registeredAs))) {
     throw new Error(`tf.setBackend('${registeredAs}') returned false`);
   }
@@ -95,11 +107,13 @@ async function selectBackend(force: string | undefined): Promise<BackendInfo> {
       await tryBackend(name);
       attempts.push({ name, pkg: PACKAGES[name], ok: true });
       for (const hook of onReady) await hook(name);
+      const native = name === 'native' ? (await import('./native/backend.ts')).nativeInfo() : undefined;
       return {
         chosen: name,
         attempts,
         tfjsVersion: tf.version_core,
-        threads: name === 'wasm' || name === 'cpu' ? 1 : 0,
+        threads: native ? native.threads : name === 'wasm' || name === 'cpu' ? 1 : 0,
+        ...(native ? { oneDnn: native.version, isa: native.isa } : {}),
         ...(name === 'wasm'
           ? { wasmSimd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') }
           : {}),

@@ -1,0 +1,24 @@
+/** Every kernel the native backend runs natively (the rest are tfjs-backend-cpu's). */
+import type * as tf from '@tensorflow/tfjs-core';
+import { batchNormConfig } from './batchnorm.ts';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DConfig, fusedConv2DConfig } from './conv.ts';
+import { ELEMENTWISE_KERNELS } from './elementwise.ts';
+import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
+import { avgPoolConfig, avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool.ts';
+import { REDUCE_KERNELS } from './reduce.ts';
+
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  maxPoolConfig,
+  avgPoolConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
+  batchNormConfig,
+  ...ELEMENTWISE_KERNELS,
+  ...REDUCE_KERNELS,
+];
