@@ -18,11 +18,17 @@ export async function buildProgram(only?: readonly CommandName[]): Promise<Comma
   const program = new Command('resdet')
     .description(pkg.description)
     .version(pkg.version)
-    .option('--backend <name>', 'force a compute backend (tensorflow-gpu, tensorflow, wasm, cpu); also RESDET_BACKEND')
+    .option('--backend <name>', 'force a compute backend (tensorflow-gpu, tensorflow, native, wasm, cpu); also RESDET_BACKEND')
+    .option('--threads <n>', 'threads of the native backend (default: every core); also RESDET_THREADS')
     .showHelpAfterError('(run with --help for usage)');
   program.hook('preAction', (cmd) => {
     const backend = cmd.opts().backend as string | undefined;
     if (backend) process.env.RESDET_BACKEND = backend;
+    const threads = cmd.opts().threads as string | undefined;
+    if (threads !== undefined) {
+      if (!/^[1-9]\d*$/.test(threads)) throw new UserError(`--threads: expected a positive whole number, got '${threads}'`);
+      process.env.RESDET_THREADS = threads;
+    }
   });
   const names = only ?? (Object.keys(COMMANDS) as CommandName[]);
   for (const name of names) (await COMMANDS[name]())(program);

@@ -28,6 +28,10 @@
  *   `DataParallelError` (the worker's message) and terminate every worker; the object is then
  *   closed.
  *
+ * Threads: on the native backend (multi-threaded kernels) the cores are split between the
+ * replicas: each gets RESDET_THREADS (default: every core) / replicas threads, at least one, so
+ * N replicas never run N x cores threads on the machine.
+ *
  * Random generators inside a task (e.g. a detector's RoI sampler): worker k's generator is
  * reset each step from the main thread's (`rngs`, `replicaRngState`), so exact resume holds with
  * only the main thread's state in the checkpoint. Classification draws none.
@@ -38,6 +42,7 @@ import type { Layer, Module } from '../nn/index.ts';
 import { taskGradients, type BatchGradients, type TrainTask } from '../train/trainer.ts';
 import type { Rng } from '../random.ts';
 import { shardSizes } from './shards.ts';
+import { configuredThreads, threadsPerReplica } from '../backend/threads.ts';
 import { layoutOf, replicaRngState, slotView, stateEntries, trainableEntries, transferables, writeSlots, type MainToWorker, type ReplicaSpec, type SlotLayout, type WorkerToMain } from './protocol.ts';
 
 export type { ReplicaSpec } from './protocol.ts';
@@ -127,6 +132,8 @@ export class DataParallel<B> {
   private nextId = 0;
   private failure: DataParallelError | undefined;
   private closed = false;
+  /** puts this thread's native kernel threads back after close (set by start on native) */
+  private restoreThreads?: () => Promise<void>;
   private closing: Promise<void> | undefined;
   /** bumped whenever the main model may change (each training step, `markStale()`) */
   private version = 0;
@@ -141,8 +148,9 @@ export class DataParallel<B> {
     this.stateLayout = state.layout;
     this.gradLayout = grads.layout;
     this.stateBuffer = new SharedArrayBuffer(state.length * 4);
+    const env = { ...process.env, RESDET_THREADS: String(threadsPerReplica(opts.replicas)) };
     for (let k = 1; k < opts.replicas; k++) {
-      const thread = new Worker(new URL('./worker-entry.js', import.meta.url));
+      const thread = new Worker(new URL('./worker-entry.js', import.meta.url), { env });
       const w = new WorkerHandle(k, thread, new SharedArrayBuffer(grads.length * 4));
       thread.on('message', (m: WorkerToMain) => this.onMessage(w, m));
       thread.on('error', (err) => this.fail(new DataParallelError(`data-parallel worker ${k} crashed: ${err.message}`, err.stack)));
@@ -163,6 +171,11 @@ export class DataParallel<B> {
   static async start<B>(opts: DataParallelOptions<B>): Promise<DataParallel<B>> {
     const dp = new DataParallel(opts);
     const backend = opts.backend ?? tf.getBackend();
+    if (backend === 'native') {
+      const { setNativeThreads } = await import('../backend/native/backend.ts');
+      setNativeThreads(threadsPerReplica(opts.replicas));
+      dp.restoreThreads = async () => setNativeThreads(configuredThreads());
+    }
     try {
       await Promise.all(dp.workers.map((w) => w.request({ type: 'init', backend, spec: opts.replica, state: dp.stateLayout, grads: dp.gradLayout, stateBuffer: dp.stateBuffer, gradBuffer: w.gradBuffer })));
     } catch (err) {
@@ -357,7 +370,7 @@ export class DataParallel<B> {
         await w.thread.terminate();
         w.exited = true;
       }),
-    ).then(() => undefined);
+    ).then(() => this.restoreThreads?.());
     return this.closing;
   }
 }

@@ -20,6 +20,7 @@ export function registerInfo(program: Command): void {
         ...info.attempts.map((a) => `  ${a.ok ? 'ok     ' : 'skipped'} ${a.name} (${a.pkg})${a.reason ? `: ${a.reason}` : ''}`),
         `tfjs-core: ${info.tfjsVersion}`,
         ...(info.wasmSimd !== undefined ? [`wasm: simd ${info.wasmSimd}, multithread ${info.wasmThreads}`] : []),
+        ...(info.oneDnn !== undefined ? [`native: oneDNN ${info.oneDnn}, isa ${info.isa}`] : []),
         `threads: ${info.threads || 'native default'}`,
         `node: ${report.node} (${report.platform}, ${report.cpus} cpus)`,
       ];

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { backend_util } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import os from 'node:os';
+import { configuredThreads } from '../threads.ts';
 import { loadAddon, type NativeAddon, type NativeInfo } from './addon.ts';
 import { NATIVE_KERNELS } from './kernels/index.ts';
 import { BufferPool } from './pool.ts';
@@ -104,12 +104,6 @@ export class NativeBackend extends MathBackendCPU {
   }
 }
 
-/** Threads for this thread's kernels: RESDET_THREADS, else every core. */
-export function defaultThreads(): number {
-  const env = Number(process.env.RESDET_THREADS);
-  return Number.isInteger(env) && env >= 1 ? env : os.availableParallelism();
-}
-
 let registered = false;
 
 /**
@@ -119,7 +113,7 @@ let registered = false;
 export function registerNativeBackend(): void {
   if (registered) return;
   const addon = loadAddon();
-  addon.setThreads(defaultThreads());
+  addon.setThreads(configuredThreads());
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
   // Every cpu kernel works unchanged on a subclass of the cpu backend ...
   for (const config of tf.getKernelsForBackend('cpu')) {
