@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runCli } from '../../helpers/cli.ts';
 import { checkpointTensorBytes as tensorBytes, writeTinyCifar } from '../../helpers/tiny-cifar.ts';
 import { UserError } from '../../../src/errors.ts';
+import { LOCK_FILE } from '../../../src/io/lock.ts';
 import { initBackend } from '../../../src/backend/index.ts';
 import { CIFAR10 } from '../../../tools/recipes/cifar10.ts';
 import { recipeByName } from '../../../tools/commands/train-classifier.ts';
@@ -57,5 +58,36 @@ describe('resdet train-classifier', () => {
     assert.throws(() => recipeByName('mnist'), (e: Error) => e instanceof UserError && e.message === '--preset: expected one of cifar10, imagenet, got "mnist"');
     await assert.rejects(trainClassifier(options('none', 1, { resume: true })), /none\/checkpoint\.safetensors: --resume: expected a checkpoint from an earlier run, got none/);
     await assert.rejects(trainClassifier(options('straight', 4, { resume: true, model: 'plain20' })), /config\.model: the run being resumed has "resnet20", --model gives "plain20"; leave --model out/);
+  });
+
+  it('--resume in the short form continues the run with the checkpoint\'s settings, bit for bit', async () => {
+    // the first run's flags differ from the preset's defaults (batch 128, 64,000 iterations)
+    await trainClassifier(options('short', 2));
+    const r = runCli(['train-classifier', '--resume', '--out', path.join(dir, 'short'), '--iterations', '3', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^step: 3, /);
+    assert.ok(tensorBytes(path.join(dir, 'short', 'checkpoint.safetensors')).equals(tensorBytes(path.join(dir, 'straight', 'checkpoint.safetensors'))));
+  });
+
+  it('refuses a contradicting flag on --resume, a held folder and a new run without --data, changing nothing', async () => {
+    const out = path.join(dir, 'straight');
+    const ckpt = path.join(out, 'checkpoint.safetensors');
+    const files = () => new Map(fs.readdirSync(out).map((n) => [n, fs.readFileSync(path.join(out, n))]));
+    const before = files();
+    await assert.rejects(trainClassifier({ out, resume: true, overrides: { batchSize: 8 }, quiet: true }), (e: Error) => e.name === 'UserError'
+      && e.message === `${ckpt}: config.recipe.batchSize: the run being resumed has 4, --batch-size gives 8; leave --batch-size out to continue the run (on --resume only --iterations, --minutes, --workers, --data, --eval-every, --eval-images and --checkpoint-every may change)`);
+    await assert.rejects(trainClassifier({ out, resume: true, seed: 1, quiet: true }), /config\.seed: the run being resumed has 0, --seed gives 1;/);
+    const lock = path.join(out, LOCK_FILE);
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), started: 'T', command: 'resdet train-classifier' }));
+    try {
+      await assert.rejects(trainClassifier({ out, resume: true, quiet: true }), (e: Error) => e.name === 'UserError'
+        && e.message === `${lock}: --out ${out} is in use by another run (pid ${process.pid} on ${os.hostname()} since T: resdet train-classifier); wait for it to finish or choose another --out`);
+    } finally {
+      fs.rmSync(lock);
+    }
+    assert.deepEqual(files(), before);
+    const fresh = path.join(dir, 'no-data');
+    await assert.rejects(trainClassifier({ model: 'resnet20', out: fresh, quiet: true }), /^UserError: --data: required for a new run \(--resume takes it from the checkpoint\)$/);
+    assert.ok(!fs.existsSync(fresh));
   });
 });
