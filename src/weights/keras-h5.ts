@@ -22,8 +22,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type H5Wasm from 'h5wasm/node';
-import { UserError } from '../errors.ts';
+import { cut, UserError } from '../errors.ts';
 import type { WeightArray, WeightFile } from './arrays.ts';
+import { ReadBudget } from './budget.ts';
 
 /** Epsilon of keras.layers.BatchNormalization, as keras-applications ResNet50 uses it. */
 export const KERAS_BN_EPS = 1e-3;
@@ -48,7 +49,7 @@ function roleOf(weightName: string, layer: string, file: string): KerasRole {
   const last = weightName.split('/').pop()!.replace(/:\d+$/, '');
   const bare = last.startsWith(`${layer}_`) ? last.slice(layer.length + 1).replace(/_\d+$/, '') : last;
   const hit = ROLES.find(([re]) => re.test(bare));
-  if (!hit) throw new UserError(`${file}: ${layer}.weight_names: expected kernel, bias, gamma, beta, moving_mean or moving_variance, got '${weightName}'`);
+  if (!hit) throw new UserError(`${file}: ${cut(layer)}.weight_names: expected kernel, bias, gamma, beta, moving_mean or moving_variance, got '${cut(weightName)}'`);
   return hit[1];
 }
 
@@ -82,6 +83,7 @@ export async function readKerasH5(file: string): Promise<KerasLayers> {
   const head = new Uint8Array(2056);
   const fd = fs.openSync(readableOrThrow(file), 'r');
   fs.readSync(fd, head, 0, head.length, 0);
+  const budget = new ReadBudget(fs.fstatSync(fd).size, file);
   fs.closeSync(fd);
   if (!isHdf5(head)) throw new UserError(`${file}: cannot open as HDF5 (no HDF5 signature): expected a Keras .h5 weights file`);
   // h5wasm compiles the HDF5 library at import (several CPU seconds): load it only when a
@@ -101,13 +103,16 @@ export async function readKerasH5(file: string): Promise<KerasLayers> {
     const layers: KerasLayers = new Map();
     for (const layer of layerNames) {
       const group = root.get(layer) as InstanceType<typeof h5wasm.Group> | null;
-      if (!group) throw new UserError(`${file}: layer_names: names '${layer}', which has no group`);
+      if (!group) throw new UserError(`${file}: layer_names: names '${cut(layer)}', which has no group`);
       const weights = new Map<KerasRole, WeightArray>();
       for (const weightName of asStrings(group.attrs.weight_names?.value)) {
         const ds = group.get(weightName) as InstanceType<typeof h5wasm.Dataset> | null;
+        const where = `${cut(layer)}/${cut(weightName)}`;
+        // A chunked dataset can declare any shape without the chunks behind it: size it first.
+        if (ds instanceof h5wasm.Dataset) budget.take((ds.shape ?? []).reduce((a, b) => a * b, 1), where);
         const value = ds?.value;
         if (!ds || !(value instanceof Float32Array || value instanceof Float64Array)) {
-          throw new UserError(`${file}: ${layer}/${weightName}: expected a float dataset, got ${ds ? String(ds.dtype) : 'nothing'}`);
+          throw new UserError(`${file}: ${where}: expected a float dataset, got ${ds ? String(ds.dtype) : 'nothing'}`);
         }
         weights.set(roleOf(weightName, layer, file), { shape: ds.shape ?? [], data: Float32Array.from(value), sourceDtype: value instanceof Float32Array ? 'float32' : 'float64' });
       }

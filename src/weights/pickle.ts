@@ -13,8 +13,14 @@
  * Python values become: None -> null, bool -> boolean, int -> number (bigint beyond 2^53),
  * float -> number, str -> string, bytes -> Uint8Array, list/tuple -> array, dict/OrderedDict ->
  * Map, persistent ids -> whatever the caller's `persistentLoad` returns (torch: storages).
+ *
+ * Cost stays proportional to the input: every opcode reads its operands from the file and adds at
+ * most one reference per byte read (APPENDS and SETITEMS move items one at a time, never as one
+ * spread call, which overflows the stack past about 100,000 items), integers decode in linear
+ * time, and the reader never recurses, so no nesting depth can overflow the stack. Messages quote
+ * file contents cut to a readable length.
  */
-import { UserError } from '../errors.ts';
+import { cut, quote, UserError } from '../errors.ts';
 
 /** A tensor as `torch._utils._rebuild_tensor_v2` describes it: a strided view of a storage. */
 export interface PickledTensor {
@@ -58,15 +64,22 @@ export class PyDict extends Map<unknown, unknown> {
 
 type Callable = (args: unknown[]) => unknown;
 
+/** More dimensions than any tensor in a state_dict has (torch itself allows 64 at most on CUDA). */
+export const MAX_TENSOR_DIMS = 64;
+
 function asNumbers(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) throw new Error(`${what}: expected a tuple of ints`);
+  if (!Array.isArray(v) || !v.every((x) => Number.isSafeInteger(x) && (x as number) >= 0)) throw new Error(`${what}: expected a tuple of non-negative ints, got ${quote(v)}`);
   return v as number[];
 }
 
 function rebuildTensor(args: unknown[]): PickledTensor {
   const [storage, offset, size, stride] = args;
-  if (typeof offset !== 'number') throw new Error('_rebuild_tensor_v2: expected an int storage offset');
-  return { kind: 'tensor', storage, offset, shape: asNumbers(size, '_rebuild_tensor_v2 size'), stride: asNumbers(stride, '_rebuild_tensor_v2 stride') };
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw new Error(`_rebuild_tensor_v2: expected a non-negative int storage offset, got ${quote(offset)}`);
+  const shape = asNumbers(size, '_rebuild_tensor_v2 size');
+  const strides = asNumbers(stride, '_rebuild_tensor_v2 stride');
+  if (shape.length > MAX_TENSOR_DIMS) throw new Error(`_rebuild_tensor_v2: expected at most ${MAX_TENSOR_DIMS} dimensions, got ${shape.length}`);
+  if (strides.length !== shape.length) throw new Error(`_rebuild_tensor_v2: size has ${shape.length} dimensions, stride ${strides.length}`);
+  return { kind: 'tensor', storage, offset: offset as number, shape, stride: strides };
 }
 
 /**
@@ -163,7 +176,7 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions, start = 0): { v
   const findGlobal = (module: string, name: string): unknown => {
     const key = `${module}.${name}`;
     if (!Object.hasOwn(ALLOWED_GLOBALS, key)) {
-      throw new UserError(`${opts.file}: refusing pickle global '${key}': a weights file may only reference tensor rebuild helpers, torch storages, OrderedDict and torch.Size (nothing was executed; a whole pickled model must be re-saved as its state_dict())`);
+      throw new UserError(`${opts.file}: refusing pickle global '${cut(key)}': a weights file may only reference tensor rebuild helpers, torch storages, OrderedDict and torch.Size (nothing was executed; a whole pickled model must be re-saved as its state_dict())`);
     }
     const target = ALLOWED_GLOBALS[key];
     // Storage classes are only ever data inside persistent ids; callables are wrapped with their name.
@@ -171,7 +184,7 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions, start = 0): { v
   };
   const call = (fn: unknown, args: unknown): unknown => {
     const g = fn as { kind?: string; key?: string; target?: unknown };
-    if (g?.kind !== 'global' || typeof g.target !== 'function') fail(`REDUCE of a non-callable (${g?.key ?? g?.kind ?? typeof fn})`);
+    if (g?.kind !== 'global' || typeof g.target !== 'function') fail(`REDUCE of a non-callable (${cut(String(g?.key ?? g?.kind ?? typeof fn))})`);
     if (!Array.isArray(args)) fail(`REDUCE of ${g.key} without an argument tuple`);
     try {
       return (g.target as Callable)(args as unknown[]);
@@ -187,7 +200,8 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions, start = 0): { v
   };
   const appendItems = (list: unknown, items: unknown[]): void => {
     if (!Array.isArray(list)) fail('APPEND(S) on a non-list');
-    (list as unknown[]).push(...items);
+    // one at a time: push(...items) passes every item as an argument and overflows the stack
+    for (const item of items) (list as unknown[]).push(item);
   };
 
   for (;;) {
@@ -228,8 +242,8 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions, start = 0): { v
       case 0x8b: { // LONG4
         const n = op === 0x8a ? u8() : u32();
         const b = bytes(n);
-        let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+        // little-endian two's complement; through hex, linear in n (a shift per byte is quadratic)
+        let v = n === 0 ? 0n : BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
         if (n > 0 && b[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
         stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
@@ -370,7 +384,7 @@ export function unpickle(buf: Uint8Array, opts: UnpickleOptions, start = 0): { v
       case 0x81: { // NEWOBJ: cls.__new__(cls, *args); only OrderedDict is constructible
         const args = pop();
         const cls = pop();
-        if ((cls as { key?: string })?.key !== 'collections.OrderedDict') fail(`NEWOBJ of ${(cls as { key?: string })?.key ?? 'a non-class'}`);
+        if ((cls as { key?: string })?.key !== 'collections.OrderedDict') fail(`NEWOBJ of ${cut(String((cls as { key?: string })?.key ?? 'a non-class'))}`);
         stack.push(call(cls, args));
         break;
       }

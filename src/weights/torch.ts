@@ -11,8 +11,16 @@
  *   element count as a little-endian int64.
  * The object may be a state_dict or a dict wrapping one (`{'state_dict': ..., 'best_prec1': ...}`,
  * `{'model': ...}`); tensors are strided views, gathered dense and converted to float32.
+ *
+ * The file is untrusted, and a few bytes of pickle can declare a tensor of any size (a 328-byte
+ * file with a stride-0 view of one element as 10^9 elements once cost 3.7 GB and 22 s before its
+ * error). So every view is checked against its storage before anything is allocated: it must
+ * lie inside the storage and have no more elements than the storage, and all arrays together
+ * (storages decoded plus tensors gathered, in float32) count against a ReadBudget (budget.ts), so
+ * the memory and time a checkpoint costs stay proportional to its size.
  */
-import { UserError } from '../errors.ts';
+import { cut, quote, UserError } from '../errors.ts';
+import { ReadBudget } from './budget.ts';
 import { decodeElements, DTYPE_BYTES, gatherStrided, type WeightArray, type WeightFile } from './arrays.ts';
 import { unpickle, type PickledTensor, type StorageType, type TorchDtype } from './pickle.ts';
 import { isZip, ZipArchive } from './zip.ts';
@@ -42,7 +50,7 @@ export function isLegacyTorch(bytes: Uint8Array): boolean {
 
 function parseStoragePid(pid: unknown, file: string, legacy: boolean): { type: StorageType; key: string; numel: number; view: unknown } {
   const bad = (): never => {
-    throw new UserError(`${file}: persistent id ${JSON.stringify(pid, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}: expected ('storage', torch.<T>Storage, key, location, numel${legacy ? ', view' : ''})`);
+    throw new UserError(`${file}: persistent id ${quote(pid)}: expected ('storage', torch.<T>Storage, key, location, numel${legacy ? ', view' : ''})`);
   };
   if (!Array.isArray(pid) || pid[0] !== 'storage') return bad();
   const [, type, key, , numel, view] = pid as [string, StorageType, unknown, unknown, unknown, unknown];
@@ -50,20 +58,48 @@ function parseStoragePid(pid: unknown, file: string, legacy: boolean): { type: S
   return { type, key, numel, view };
 }
 
-function decodeStorage(s: Storage, file: string): Float32Array {
+/** Checks that a storage's bytes hold its declared elements (before any is decoded). */
+function checkStorage(s: Storage, file: string): void {
+  if (!Number.isSafeInteger(s.numel) || s.numel < 0) throw new UserError(`${file}: storage '${cut(s.key)}': expected a non-negative element count, got ${quote(s.numel)}`);
+  if (s.view) {
+    checkStorage(s.view.root, file);
+    if (!Number.isSafeInteger(s.view.offset) || s.view.offset < 0 || s.view.offset + s.numel > s.view.root.numel) {
+      throw new UserError(`${file}: storage view '${cut(s.key)}' lies outside storage '${cut(s.view.root.key)}'`);
+    }
+    return;
+  }
+  if (!s.bytes) throw new UserError(`${file}: storage '${cut(s.key)}' has no data in the file`);
+  if (s.bytes.length < s.numel * DTYPE_BYTES[s.dtype]) {
+    throw new UserError(`${file}: storage '${cut(s.key)}': expected ${s.numel} ${s.dtype} elements (${s.numel * DTYPE_BYTES[s.dtype]} bytes), got ${s.bytes.length} bytes`);
+  }
+}
+
+function decodeStorage(s: Storage, file: string, budget: ReadBudget): Float32Array {
   if (s.decoded) return s.decoded;
   if (s.view) {
-    const root = decodeStorage(s.view.root, file);
-    if (s.view.offset + s.numel > root.length) throw new UserError(`${file}: storage view '${s.key}' lies outside storage '${s.view.root.key}'`);
+    const root = decodeStorage(s.view.root, file, budget);
     s.decoded = root.subarray(s.view.offset, s.view.offset + s.numel);
     return s.decoded;
   }
-  if (!s.bytes) throw new UserError(`${file}: storage '${s.key}' has no data in the file`);
-  if (s.bytes.length < s.numel * DTYPE_BYTES[s.dtype]) {
-    throw new UserError(`${file}: storage '${s.key}': expected ${s.numel} ${s.dtype} elements (${s.numel * DTYPE_BYTES[s.dtype]} bytes), got ${s.bytes.length} bytes`);
-  }
-  s.decoded = decodeElements(s.bytes, s.dtype, 0, s.numel);
+  budget.take(s.numel, `storage '${cut(s.key)}'`);
+  s.decoded = decodeElements(s.bytes!, s.dtype, 0, s.numel);
   return s.decoded;
+}
+
+/**
+ * Checks a tensor's view against its storage before anything is allocated: inside the storage
+ * (offset + sum((size - 1) * stride) < numel) and no more elements than the storage holds (a
+ * stride-0 view could otherwise declare 10^9 elements over one).
+ * @returns the tensor's element count
+ */
+function checkView(t: PickledTensor, storage: Storage, name: string, file: string): number {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (n === 0) return 0;
+  const last = t.offset + t.shape.reduce((acc, size, i) => acc + (size - 1) * t.stride[i], 0);
+  const where = `${file}: ${cut(name)}: shape [${t.shape}] stride [${t.stride}] offset ${t.offset}`;
+  if (last >= storage.numel) throw new UserError(`${where}: reaches element ${last}, its storage has ${storage.numel}`);
+  if (n > storage.numel) throw new UserError(`${where}: declares ${n} elements, its storage holds ${storage.numel}`);
+  return n;
 }
 
 function readZip(bytes: Uint8Array, file: string): unknown {
@@ -97,9 +133,9 @@ function readLegacy(bytes: Uint8Array, file: string): unknown {
     return r.value;
   };
   const magic = next({ file });
-  if (magic !== LEGACY_MAGIC) throw new UserError(`${file}: expected the torch.save magic number, got ${String(magic)}: not a PyTorch checkpoint`);
+  if (magic !== LEGACY_MAGIC) throw new UserError(`${file}: expected the torch.save magic number, got ${quote(magic)}: not a PyTorch checkpoint`);
   const protocol = next({ file });
-  if (protocol !== LEGACY_PROTOCOL) throw new UserError(`${file}: expected torch legacy protocol ${LEGACY_PROTOCOL}, got ${String(protocol)}`);
+  if (protocol !== LEGACY_PROTOCOL) throw new UserError(`${file}: expected torch legacy protocol ${LEGACY_PROTOCOL}, got ${quote(protocol)}`);
   const sysInfo = next({ file });
   if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) throw new UserError(`${file}: big-endian checkpoint: not supported`);
   const storages = new Map<string, Storage>();
@@ -125,12 +161,12 @@ function readLegacy(bytes: Uint8Array, file: string): unknown {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys as string[]) {
     const s = storages.get(key);
-    if (!s) throw new UserError(`${file}: storage key '${key}' is not referenced by the pickle`);
-    if (pos + 8 > bytes.length) throw new UserError(`${file}: storage '${key}': truncated at byte ${pos}`);
+    if (!s) throw new UserError(`${file}: storage key '${cut(String(key))}' is not referenced by the pickle`);
+    if (pos + 8 > bytes.length) throw new UserError(`${file}: storage '${cut(String(key))}': truncated at byte ${pos}`);
     const numel = Number(view.getBigInt64(pos, true));
     const size = numel * DTYPE_BYTES[s.dtype];
     if (numel !== s.numel || pos + 8 + size > bytes.length) {
-      throw new UserError(`${file}: storage '${key}' at byte ${pos}: expected ${s.numel} elements inside the file, got ${numel} (file has ${bytes.length} bytes)`);
+      throw new UserError(`${file}: storage '${cut(String(key))}' at byte ${pos}: expected ${s.numel} elements inside the file, got ${numel} (file has ${bytes.length} bytes)`);
     }
     s.bytes = bytes.subarray(pos + 8, pos + 8 + size);
     pos += 8 + size;
@@ -148,7 +184,7 @@ function findStateDict(obj: unknown, file: string): Map<unknown, unknown> {
   if (hasTensors(obj)) return obj;
   if (obj instanceof Map) {
     for (const key of WRAPPER_KEYS) if (hasTensors(obj.get(key))) return obj.get(key) as Map<unknown, unknown>;
-    throw new UserError(`${file}: no state_dict found: top-level keys are [${[...obj.keys()].map(String).join(', ')}], expected tensors or one of ${WRAPPER_KEYS.join(', ')}`);
+    throw new UserError(`${file}: no state_dict found: top-level keys are ${quote([...obj.keys()], 200)}, expected tensors or one of ${WRAPPER_KEYS.join(', ')}`);
   }
   throw new UserError(`${file}: expected a state_dict (a dict of tensors), got ${Array.isArray(obj) ? 'a list' : typeof obj}`);
 }
@@ -165,17 +201,15 @@ export function readTorchCheckpoint(bytes: Uint8Array, file: string): WeightFile
   else if (isLegacyTorch(bytes)) obj = readLegacy(bytes, file);
   else throw new UserError(`${file}: not a PyTorch checkpoint (neither a zip archive nor a legacy torch.save pickle)`);
   const tensors = new Map<string, WeightArray>();
+  const budget = new ReadBudget(bytes.length, file);
   for (const [name, t] of findStateDict(obj, file)) {
     if (!isTensor(t) || typeof name !== 'string') continue;
     const storage = t.storage as Storage;
-    if (!storage || typeof storage.numel !== 'number') throw new UserError(`${file}: ${name}: tensor without a storage`);
-    let data: Float32Array;
-    try {
-      data = gatherStrided(decodeStorage(storage, file), t.offset, t.shape, t.stride);
-    } catch (err) {
-      if (err instanceof RangeError) throw new UserError(`${file}: ${name}: shape [${t.shape}] stride [${t.stride}] offset ${t.offset}: ${err.message}`);
-      throw err;
-    }
+    if (!storage || typeof storage.numel !== 'number') throw new UserError(`${file}: ${cut(name)}: tensor without a storage`);
+    checkStorage(storage, file);
+    const n = checkView(t, storage, name, file);
+    budget.take(n, name);
+    const data = gatherStrided(decodeStorage(storage, file, budget), t.offset, t.shape, t.stride);
     tensors.set(name, { shape: t.shape, data, sourceDtype: storage.dtype });
   }
   return { tensors, layout: 'torch' };

@@ -2,20 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../helpers/cli.ts';
+import { bytesOf } from '../../helpers/hostile-weights.ts';
 import { UserError } from '../../../src/errors.ts';
 import { PyDict, unpickle } from '../../../src/weights/pickle.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/weights');
 
-/** Bytes from a mix of numbers and latin1 strings, to spell pickles by hand. */
-function bytesOf(...parts: Array<number | string>): Uint8Array {
-  const out: number[] = [];
-  for (const p of parts) {
-    if (typeof p === 'number') out.push(p);
-    else for (const c of p) out.push(c.charCodeAt(0));
-  }
-  return Uint8Array.from(out);
-}
 
 describe('weights/pickle', () => {
   it('reads protocol-2 data: dict, ints, floats, strings, tuples, lists, memo', () => {
@@ -79,5 +71,37 @@ describe('weights/pickle', () => {
     const d = unpickle(pkl, { file: 'o.pkl' }).value as PyDict;
     assert.deepEqual([...d.entries()], [['k', 1]]);
     assert.ok(d.attrs instanceof Map);
+  });
+
+  it('costs time and memory in proportion to the file: 300,000-item APPENDS and SETITEMS, a 1 MB LONG4', () => {
+    const n = 300_000;
+    const k1 = bytesOf('K', 1);
+    // [1, 1, ...] through one APPENDS (a push(...items) overflowed the stack here)
+    const list = new Uint8Array(3 + 2 * n + 3);
+    list.set(bytesOf(0x80, 2, ']', '('));
+    for (let i = 0; i < n; i++) list.set(k1, 4 + 2 * i);
+    list.set(bytesOf('e', '.'), 4 + 2 * n);
+    assert.equal((unpickle(list.subarray(0, 4 + 2 * n + 2), { file: 'l.pkl' }).value as unknown[]).length, n);
+    // {i: 1} through one SETITEMS: BININT i, BININT1 1
+    const items = Buffer.alloc(7 * n);
+    for (let i = 0; i < n; i++) {
+      items.write('J', 7 * i, 'latin1');
+      items.writeInt32LE(i, 7 * i + 1);
+      items.write('K\x01', 7 * i + 5, 'latin1');
+    }
+    const d = unpickle(bytesOf(0x80, 2, '}', '(', items, 'u', '.'), { file: 'd.pkl' }).value as PyDict;
+    assert.equal(d.size, n);
+    // LONG4 of 1 MB: 0x01 then zeros, little-endian, is 1; a shift per byte took minutes
+    const long = new Uint8Array(2 ** 20);
+    long[0] = 1;
+    const t0 = Date.now();
+    assert.equal(unpickle(bytesOf(0x80, 2, 0x8b, 0, 0, 0x10, 0, long, '.'), { file: 'n.pkl' }).value, 1);
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  it('cuts file contents quoted in errors to a readable length', () => {
+    const name = 'x'.repeat(2 ** 20);
+    const err = (e: Error) => e.message.length < 400 && /g\.pkl: refusing pickle global 'mod\.x{76}\.\.\.'/.test(e.message);
+    assert.throws(() => unpickle(bytesOf(0x80, 2, 'c', `mod\n${name}\n`, '.'), { file: 'g.pkl' }), err);
   });
 });

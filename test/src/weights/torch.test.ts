@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { REPO_ROOT, SHARED_DATA } from '../../helpers/cli.ts';
+import { makeZip, torchZip } from '../../helpers/hostile-weights.ts';
 import { requireShared } from '../../helpers/shared.ts';
+import { MAX_BYTES_PER_FILE_BYTE } from '../../../src/weights/budget.ts';
 import { readTorchCheckpoint } from '../../../src/weights/torch.ts';
 import { ZipArchive } from '../../../src/weights/zip.ts';
 
@@ -11,41 +12,6 @@ const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/weights');
 const read = (name: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(FIXTURES, name)));
 /** Dense values written by make_fixtures.py with torch's own `.contiguous()`. */
 const EXPECTED = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'tiny-expected.json'), 'utf8')) as Record<string, { shape: number[]; values: number[] }>;
-
-/** Writes a zip by hand (local headers + central directory + EOCD), stored or deflated. */
-function makeZip(files: Array<{ name: string; data: Uint8Array; deflate?: boolean }>): Uint8Array {
-  const chunks: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const f of files) {
-    const body = f.deflate ? zlib.deflateRawSync(f.data) : Buffer.from(f.data);
-    const name = Buffer.from(f.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(f.deflate ? 8 : 0, 8);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(f.deflate ? 8 : 0, 10);
-    cd.writeUInt32LE(body.length, 20);
-    cd.writeUInt32LE(f.data.length, 24);
-    cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt32LE(offset, 42);
-    chunks.push(local, name, body);
-    central.push(cd, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cdir = Buffer.concat(central);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(files.length, 8);
-  eocd.writeUInt16LE(files.length, 10);
-  eocd.writeUInt32LE(cdir.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...chunks, cdir, eocd]));
-}
 
 function assertMatchesExpected(file: string): void {
   const { tensors, layout } = readTorchCheckpoint(read(file), file);
@@ -93,6 +59,40 @@ describe('weights/torch', () => {
     assert.throws(() => readTorchCheckpoint(new TextEncoder().encode('hello'), 'a.txt'), /a\.txt: not a PyTorch checkpoint/);
     const legacy = read('tiny-legacy.pt');
     assert.throws(() => readTorchCheckpoint(legacy.subarray(0, legacy.length - 4), 'cut.pt'), /cut\.pt: storage '\d+' at byte \d+: expected \d+ elements inside the file/);
+  });
+
+  it('reads a hand-made checkpoint: a transposed view and a stride-0 view no larger than its storage', () => {
+    const data = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+    const zip = torchZip([
+      { name: 't', key: '0', numel: 6, offset: 0, shape: [3, 2], stride: [1, 3] }, // [[1,4],[2,5],[3,6]]
+      { name: 'e', key: '0', numel: 6, offset: 1, shape: [2, 3], stride: [0, 1] }, // [2,3,4] twice
+    ], { 0: data });
+    const { tensors } = readTorchCheckpoint(zip, 'h.pt');
+    assert.deepEqual([...tensors.get('t')!.data], [1, 4, 2, 5, 3, 6]);
+    assert.deepEqual([...tensors.get('e')!.data], [2, 3, 4, 2, 3, 4]);
+  });
+
+  it('refuses a view larger than its storage before allocating it (a stride-0 view of 10^9 elements over 1)', () => {
+    const zip = torchZip([{ name: 'w', key: '0', numel: 1, offset: 0, shape: [1000, 1000, 1000], stride: [0, 0, 0] }]);
+    const before = process.memoryUsage().arrayBuffers;
+    const t0 = Date.now();
+    assert.throws(() => readTorchCheckpoint(zip, 'z.pt'), /^UserError: z\.pt: w: shape \[1000,1000,1000\] stride \[0,0,0\] offset 0: declares 1000000000 elements, its storage holds 1$/);
+    // it used to allocate the 4 GB before failing: allow any noise, not a gigabyte
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 2 ** 20);
+    assert.ok(Date.now() - t0 < 5000, 'no 10^9-element loop');
+    assert.throws(() => readTorchCheckpoint(torchZip([{ name: 'w', key: '0', numel: 4, offset: 3, shape: [2], stride: [1] }]), 'o.pt'), /o\.pt: w: shape \[2\] stride \[1\] offset 3: reaches element 4, its storage has 4$/);
+    assert.throws(() => readTorchCheckpoint(torchZip([{ name: 'w', key: '0', numel: 1, offset: -1, shape: [1], stride: [1] }]), 'n.pt'), /n\.pt: pickle at byte \d+: _rebuild_tensor_v2: expected a non-negative int storage offset, got -1/);
+    assert.throws(() => readTorchCheckpoint(torchZip([{ name: 'w', key: '0', numel: 1, offset: 0, shape: new Array(65).fill(1), stride: new Array(65).fill(1) }]), 'd.pt'), /d\.pt: pickle at byte \d+: _rebuild_tensor_v2: expected at most 64 dimensions, got 65/);
+  });
+
+  it('refuses storages shared by so many views that the arrays outgrow the file', () => {
+    // 400 views of one 4096-element storage: 16 KB of data declared as 6.5 MB of arrays
+    const views = Array.from({ length: 400 }, (_, i) => ({ name: `w${i}`, key: '0', numel: 4096, offset: 0, shape: [4096], stride: [1] }));
+    const zip = torchZip(views);
+    const err = new RegExp(`^UserError: s\\.pt: w\\d+: the arrays read so far need \\d+ bytes, more than ${MAX_BYTES_PER_FILE_BYTE} per byte of this ${zip.length}-byte file`);
+    assert.throws(() => readTorchCheckpoint(zip, 's.pt'), err);
+    // two views of one storage (tied weights) are fine
+    assert.equal(readTorchCheckpoint(torchZip(views.slice(0, 2)), 'tied.pt').tensors.size, 2);
   });
 
   it('loads the real akamaster CIFAR ResNet-20 and ResNet-32 (legacy format)', function () {
