@@ -1,6 +1,10 @@
 /**
- * `npm run bench:detect`: Faster R-CNN at the paper's scale on this machine's backend, printed
- * as one JSON object.
+ * `npm run bench:detect`: Faster R-CNN at the paper's scale on this machine's backends, printed
+ * as one JSON object: per case key, one result per backend (`{"wasm": [...], "native": [...]}`),
+ * each training and inference result with its PyTorch peer (tools/parity/torch_bench.py, the same
+ * recipe built from torchvision's parts, same threads) and the throughput ratio (./peer.ts), then
+ * `pytorch` (how the peer ran, or why not) and `comparison` (resdet, PyTorch, ratios and peak RSS
+ * side by side, one row per case and backend).
  *
  * - `train`: training steps of Faster R-CNN ResNet-50 (and ResNet-101 / VGG-16) on a 600 x 1000
  *   input (a seeded random-noise image with 3 GT boxes of 20 VOC classes, padded to 608 x 1008 as
@@ -10,6 +14,9 @@
  *   frozen, and its solver (SGD lr 0.001, momentum 0.9, weight decay 1e-4), through the same
  *   trainer and task as `resdet train-detector`. ms per step and images/s over BENCH_STEPS steps
  *   after one warm-up step; batches from BENCH_DETECT_BATCHES are tried in order until one aborts.
+ *   The backbone has random weights; each ResNet bottleneck's last BN scale starts at zero
+ *   (`zeroInitResiduals`), so the step runs the recipe's full 2000 proposals and 128 RoIs
+ *   (`proposals` and `rois` report what it ran) and the losses stay finite.
  * - `fit`: when ResNet-50 batch 1 aborts at 600 x 1000, the same step on the smaller inputs of
  *   BENCH_DETECT_FIT_INPUTS (default "450x750,300x500"), in order until one runs.
  * - `infer`: ResNet-50 `detect` at 600 x 1000 (300 proposals, per-class NMS, 100 detections,
@@ -28,7 +35,8 @@
  * "resnet50,resnet101"), BENCH_CASES (comma list of train, fit, infer, vgg16, map; default all),
  * BENCH_DETECT_MAP_ITERS (default 60), BENCH_DETECT_INPUT (HxW of the train/infer cases, default
  * 600x1000; smaller sizes show how memory scales), BENCH_CASE_TIMEOUT_S (per child; default none),
- * RESDET_BACKEND.
+ * BENCH_BACKENDS (default the backends that load, or RESDET_BACKEND), and the PyTorch peer's
+ * BENCH_PYTHON, BENCH_PEER=0, BENCH_PEER_TIMEOUT_S (./peer.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,7 +45,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { DetectionBatch, MappedImage } from '../../datasets/detection/index.ts';
-import { createDetector } from '../../detectors/index.ts';
+import { Bottleneck } from '../../backbones/blocks.ts';
+import { createDetector, type FasterRCNN } from '../../detectors/index.ts';
 import { PRESETS } from '../../detectors/presets/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { FoldedConvs } from '../../src/nn/fuse.ts';
@@ -49,6 +58,7 @@ import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
 import { detectionTask, trainDetector } from '../detection/train.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
+import { PROBE_SPEC, TorchPeers, benchBackends, probeResult, type BenchBackend } from './peer.ts';
 
 /** the paper's scale: shorter side 600, longer side at most 1000 (py-faster-rcnn SCALES, MAX_SIZE) */
 const INPUT = process.env.BENCH_DETECT_INPUT ?? '600x1000';
@@ -112,11 +122,52 @@ function noiseBatch(n: number, height: number, width: number): DetectionBatch {
   return { step: 0, images };
 }
 
+/**
+ * Zero-initialises the last BN scale of every bottleneck (Goyal et al. 2017; torchvision
+ * `zero_init_residual`, which the PyTorch peer uses too): each residual block starts as the
+ * identity. With random weights and frozen identity BN the trunk's activations otherwise grow
+ * block by block (feature std about 23 at conv4 of ResNet-50 here), the RPN's deltas blow every
+ * proposal up to the image border, NMS collapses them (295 of 2000 proposals, 96 of 128 RoIs
+ * measured on ResNet-50 at 600x1000) and the losses diverge: less work per step than the recipe's,
+ * and different work than the peer's. Zeroed, the step runs the recipe's 2000 proposals and 128
+ * RoIs; the kernels compute the same (dense multiply-adds do not care about the values).
+ */
+function zeroInitResiduals(model: FasterRCNN): void {
+  const visit = (m: { namedChildren(): Iterable<[string, unknown]> }): void => {
+    if (m instanceof Bottleneck) tf.tidy(() => m.bn3.weight.assign(tf.zerosLike(m.bn3.weight)));
+    for (const [, child] of m.namedChildren()) visit(child as typeof m);
+  };
+  visit(model.backbone);
+}
+
+/**
+ * Counts what a step really ran: proposals after NMS (first image) and sampled RoIs, read by
+ * wrapping this model's RPN forward and RoI sampler (the recipe's numbers are upper bounds).
+ */
+function countWork(model: FasterRCNN): { proposals?: number; rois?: number } {
+  const counts: { proposals?: number; rois?: number } = {};
+  const forward = model.rpn.forward.bind(model.rpn);
+  model.rpn.forward = (...args) => {
+    const out = forward(...args);
+    counts.proposals = out.proposals[0].length / 4;
+    return out;
+  };
+  const sample = model.roiHeads.sample.bind(model.roiHeads);
+  model.roiHeads.sample = (...args) => {
+    const s = sample(...args);
+    counts.rois = s.labels.length;
+    return s;
+  };
+  return counts;
+}
+
 /** Training steps on `input` (HxW) with the VOC preset (see the module comment). */
 async function benchTrain(backbone: string, batch: number, input: string): Promise<Record<string, unknown>> {
   const [height, width] = size(input);
   const voc = PRESETS.voc;
   const model = createDetector(`faster-rcnn-${backbone}`, { ...voc.detector, seed: 0 });
+  zeroInitResiduals(model);
+  const ran = countWork(model);
   const data = noiseBatch(batch, height, width);
   const trainer = new Trainer<DetectionBatch>({
     model, task: detectionTask(model), data: { batch: async () => data }, schedule: constantLr(voc.solver.lr),
@@ -148,8 +199,8 @@ async function benchTrain(backbone: string, batch: number, input: string): Promi
   const leaked = tf.memory().numTensors - tensorsAfterWarm;
   const result = {
     backbone, batch, input, padded: `${Math.ceil(height / 16) * 16}x${Math.ceil(width / 16) * 16}`, roi_op: model.config.roiHeads.roiOp,
-    pooled: model.roiHeads.pooledSize, rois: model.config.roiHeads.batchSizePerImage, anchors: model.config.rpn.batchSizePerImage,
-    proposals: model.config.rpn.postNmsTopNTrain, steps, warmup_ms: Math.round(warmMs), ms_per_step: Math.round(ms),
+    pooled: model.roiHeads.pooledSize, rois: ran.rois, anchors: model.config.rpn.batchSizePerImage,
+    proposals: ran.proposals, steps, warmup_ms: Math.round(warmMs), ms_per_step: Math.round(ms),
     images_per_s: round((1000 * batch) / ms, 4), loss_warmup: round(warm, 4), loss_last: round(losses.at(-1) ?? NaN, 4), diverged_steps: diverged,
     tensors_created_by_warmup: tensorsAfterWarm - tensorsBefore, tensors_leaked_per_step: steps > 0 ? leaked / steps : 0,
     tensor_peak_mb: Math.round(peak() / MB), ...memory(),
@@ -163,6 +214,8 @@ async function benchTrain(backbone: string, batch: number, input: string): Promi
 async function benchInfer(input: string): Promise<Record<string, unknown>> {
   const [height, width] = size(input);
   const model = createDetector('faster-rcnn-resnet50', { ...PRESETS.voc.detector, seed: 0 });
+  zeroInitResiduals(model);
+  const ran = countWork(model);
   const x = tf.tensor4d(noiseBatch(1, height, width).images[0].pixels, [1, height, width, 3]);
   // one fold cache over all images, as `resdet evaluate` / `detect` (tools/detection/inference.ts)
   const convs = new FoldedConvs();
@@ -177,7 +230,7 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < steps; i++) run();
   const ms = (performance.now() - t1) / steps;
   const result = {
-    backbone: 'resnet50', input, bn: 'folded (FoldedConvs)', proposals: model.config.rpn.postNmsTopNTest, max_detections: model.config.roiHeads.detectionsPerImage,
+    backbone: 'resnet50', input, bn: 'folded (FoldedConvs)', proposals: ran.proposals, max_detections: model.config.roiHeads.detectionsPerImage,
     images: steps, warmup_ms: Math.round(warmMs), ms_per_image: Math.round(ms), images_per_s: round(1000 / ms, 4), detections: dets,
     tensors_leaked_per_image: steps > 0 ? (tf.memory().numTensors - before) / steps : 0, tensor_peak_mb: Math.round(peak() / MB), ...memory(),
   };
@@ -219,58 +272,76 @@ async function runCase(spec: string): Promise<Record<string, unknown>> {
   const info = await initBackend();
   const [name, a, b, c] = spec.split(':');
   const r = name === 'train' ? await benchTrain(a, Number(b), c) : name === 'infer' ? await benchInfer(a) : await benchMap();
-  return { ...r, backend: info.chosen };
+  return { ...r, backend: info.chosen, threads: probeResult(info).threads };
 }
 
-/** Runs one case in a child process; an error result names the case. */
-function child(spec: string): Record<string, unknown> {
-  const t0 = performance.now();
-  const r = runChild(fileURLToPath(import.meta.url), spec, { timeoutMs: timeoutS > 0 ? timeoutS * 1000 : undefined });
-  const wall = { wall_s: round((performance.now() - t0) / 1000, 1) };
-  return r.error ? { case: spec, ...r, ...wall } : { ...r, ...wall };
-}
-
-/** Training at each batch in order on `input`, stopping at the first that fails (a larger one would too). */
-function trainBatches(backbone: string, list: number[], input = INPUT): Record<string, unknown>[] {
-  const tries: Record<string, unknown>[] = [];
-  for (const b of list) {
-    const r = child(`train:${backbone}:${b}:${input}`);
-    tries.push(r.error ? { batch: b, input, ...r } : r);
-    if (r.error) break;
-  }
-  return tries;
-}
-
-/** ResNet-50 batch 1 on each smaller input in order until one runs: the largest that fits. */
-function trainFit(): Record<string, unknown>[] {
-  const tries: Record<string, unknown>[] = [];
-  for (const input of fitInputs) {
-    const [r] = trainBatches('resnet50', [1], input);
-    tries.push(r);
-    if (!r.error) break;
-  }
-  return tries;
+/** The PyTorch peer (tools/parity/torch_bench.py) of a child spec; none for the raccoon run. */
+function torchSpec(spec: string): string | undefined {
+  const [name, a, b, c] = spec.split(':');
+  return name === 'train' ? `det_train:${a}:${b}:${c}` : name === 'infer' ? `det_infer:resnet50:${a}` : undefined;
 }
 
 const spec = childSpec();
-if (spec) {
+if (spec === PROBE_SPEC) {
+  await serveChild(spec, async () => probeResult(await initBackend()));
+} else if (spec) {
   // an aborted case still reports how large the wasm heap had grown
   await serveChild(spec, runCase, memory);
 } else {
+  const script = fileURLToPath(import.meta.url);
+  const { backends, skipped } = benchBackends(script);
+  const peers = new TorchPeers({ steps });
   const result: Record<string, unknown> = {
     node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg_start: os.loadavg().map((v) => round(v, 2)),
-    backend: process.env.RESDET_BACKEND ?? 'auto', steps, started: new Date().toISOString(),
+    backends: Object.fromEntries(backends.map((b) => [b.name, { threads: b.threads }])), ...(Object.keys(skipped).length ? { backends_skipped: skipped } : {}),
+    steps, started: new Date().toISOString(),
   };
   const t0 = performance.now();
-  if (cases.includes('train')) for (const b of backbones) result[`${b}_train`] = trainBatches(b, batches);
-  if (cases.includes('fit') && (result.resnet50_train as Record<string, unknown>[] | undefined)?.[0]?.error !== undefined) {
-    result.resnet50_train_fit = trainFit();
+
+  /** Runs one case in a child process on backend `b` (with its PyTorch peer asked for); an error result names the case. */
+  const child = (b: BenchBackend, key: string, childSpecText: string): Record<string, unknown> => {
+    const c0 = performance.now();
+    const r = runChild(script, childSpecText, { env: { RESDET_BACKEND: b.name }, timeoutMs: timeoutS > 0 ? timeoutS * 1000 : undefined });
+    const out = { ...(r.error ? { case: childSpecText } : {}), ...r, wall_s: round((performance.now() - c0) / 1000, 1) };
+    const peer = torchSpec(childSpecText);
+    if (peer) peers.add(out, peer, TorchPeers.threads(b), key, b.name);
+    return out;
+  };
+  /** Training at each batch in order on `input`, stopping at the first that fails (a larger one would too). */
+  const trainBatches = (b: BenchBackend, key: string, backbone: string, list: number[], input = INPUT): Record<string, unknown>[] => {
+    const tries: Record<string, unknown>[] = [];
+    for (const batch of list) {
+      const r = child(b, key, `train:${backbone}:${batch}:${input}`);
+      tries.push(r.error ? Object.assign(r, { batch, input }) : r);
+      if (r.error) break;
+    }
+    return tries;
+  };
+  /** ResNet-50 batch 1 on each smaller input in order until one runs: the largest that fits. */
+  const trainFit = (b: BenchBackend): Record<string, unknown>[] => {
+    const tries: Record<string, unknown>[] = [];
+    for (const input of fitInputs) {
+      const [r] = trainBatches(b, 'resnet50_train_fit', 'resnet50', [1], input);
+      tries.push(r);
+      if (!r.error) break;
+    }
+    return tries;
+  };
+  /** result[key][backend] = r */
+  const put = (key: string, b: BenchBackend, r: unknown): void => {
+    ((result[key] ??= {}) as Record<string, unknown>)[b.name] = r;
+  };
+  for (const b of backends) {
+    if (cases.includes('train')) for (const bb of backbones) put(`${bb}_train`, b, trainBatches(b, `${bb}_train`, bb, batches));
+    const r50 = (result.resnet50_train as Record<string, Record<string, unknown>[]> | undefined)?.[b.name];
+    if (cases.includes('fit') && r50?.[0]?.error !== undefined) put('resnet50_train_fit', b, trainFit(b));
+    if (cases.includes('infer')) put('resnet50_infer', b, child(b, 'resnet50_infer', `infer:${INPUT}`));
+    if (cases.includes('vgg16')) put('vgg16_train', b, trainBatches(b, 'vgg16_train', 'vgg16', [1]));
+    if (cases.includes('map')) {
+      put('raccoon_map', b, fs.existsSync(RACCOON) ? child(b, 'raccoon_map', 'map') : { skipped: `${RACCOON} is absent (the real data of ../shared/data)` });
+    }
   }
-  if (cases.includes('infer')) result.resnet50_infer = child(`infer:${INPUT}`);
-  if (cases.includes('vgg16')) result.vgg16_train = trainBatches('vgg16', [1]);
-  if (cases.includes('map')) {
-    result.raccoon_map = fs.existsSync(RACCOON) ? child('map') : { skipped: `${RACCOON} is absent (the real data of ../shared/data)` };
-  }
+  Object.assign(result, peers.run());
   result.loadavg_end = os.loadavg().map((v) => round(v, 2));
   result.total_s = round((performance.now() - t0) / 1000, 1);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -117,7 +117,8 @@ export function comparisonRows(requests: PeerRequest[]): Record<string, unknown>
     return {
       case: q.key, backend: q.backend, spec: q.spec, threads: q.threads,
       images_per_s: imagesPerS(t), pytorch_images_per_s: imagesPerS(peer), vs_pytorch: t.vs_pytorch,
-      peak_rss_mb: t.peak_rss_mb, pytorch_peak_rss_mb: peer.peak_rss_mb,
+      // an aborted case reports the peak it had reached at exit (./child.ts EXIT_TAG)
+      peak_rss_mb: t.peak_rss_mb ?? (t.at_exit as Record<string, unknown> | undefined)?.peak_rss_mb, pytorch_peak_rss_mb: peer.peak_rss_mb,
       ...(t.error ? { error: String(t.error).slice(0, 120) } : {}),
     } as Record<string, unknown>;
   });
