@@ -295,13 +295,13 @@ async function trainWith(o: TrainDetectorOptions, out: string, ckptFile: string,
   const resumeFrom = held.ckpt;
   const set = loadDetectionSet({ data: t.data, format: t.format, split: t.split, classes: config.classes });
   if (set.records.length === 0) throw new UserError(`${t.data}: --split ${t.split}: no images to train on`);
-  // Every image's header (format, size) before the first step, not when its batch comes up.
-  await checkImageHeaders(set.records.map((r) => ({ file: r.imagePath, expected: { width: r.width, height: r.height, annotationFile: r.annotationFile } })));
   const dropped = droppedObjects(set);
   if (dropped.objects > 0) {
     const warn = o.onWarning ?? ((line: string) => process.stderr.write(`resdet: warning: ${line}\n`));
     warn(`${dropped.objects} objects in ${dropped.images} images lie outside their image or are under 1 pixel wide or high after clipping to it; training leaves them out (first: ${dropped.first})`);
   }
+  // Every image's header (format, size) before the first step, not when its batch comes up.
+  await checkImageHeaders(set.records.map((r) => ({ file: r.imagePath, expected: { width: r.width, height: r.height, annotationFile: r.annotationFile } })));
 
   // A resumed run loads every weight from its checkpoint, --weights every backbone weight: the
   // backbone's random draws would be thrown away (the RPN and RoI heads are drawn either way).

@@ -116,12 +116,12 @@ export function resumedConfig(saved: ClassifierRunConfig, o: ClassifierRunOption
   if (o.trainImages !== undefined && o.trainImages !== saved.trainImages) refuse('trainImages', '--train-images', saved.trainImages, o.trainImages);
   if (o.preset !== undefined && saved.preset !== undefined && o.preset !== saved.preset) refuse('preset', '--preset', saved.preset, o.preset);
   const recipe: ClassifierRecipe = { ...saved.recipe };
-  const given: Array<[Partial<ClassifierRecipe>, boolean]> = [[o.recipe ?? {}, false], [o.overrides ?? {}, true]];
-  for (const [fields, asFlags] of given) {
+  // a whole recipe (the experiment passes one) and single fields (flags) are checked alike
+  for (const fields of [o.recipe ?? {}, o.overrides ?? {}]) {
     for (const [k, v] of Object.entries(fields) as Array<[keyof ClassifierRecipe, unknown]>) {
       if (v === undefined) continue;
       if (RESUME_OVERRIDABLE.includes(k)) (recipe as unknown as Record<string, unknown>)[k] = v;
-      else if (!same(v, saved.recipe[k])) refuse(`recipe.${k}`, asFlags ? FLAGS[k] ?? `recipe.${k}` : `recipe.${k}`, saved.recipe[k], v);
+      else if (!same(v, saved.recipe[k])) refuse(`recipe.${k}`, FLAGS[k] ?? `recipe.${k}`, saved.recipe[k], v);
     }
   }
   return {

@@ -114,15 +114,21 @@ describe('tools: train-detector misuse (tiny shapes set)', function () {
     assert.equal(trainSplitOf({}, data, 'coco'), 'train');
   });
 
-  it('a corrupt image is named before training starts; no folder is made', async function () {
+  it('an object outside its image is one warning; a corrupt image is named before training starts; no folder is made', async function () {
     const broken = path.join(tmp, 'broken');
     fs.cpSync(data, broken, { recursive: true });
     const ids = fs.readFileSync(path.join(broken, 'VOC2007/ImageSets/Main/train.txt'), 'utf8').trim().split('\n');
+    // the images are 64x48 (or 48x64): xmin 70 starts past either width
+    const xml = path.join(broken, 'VOC2007/Annotations', `${ids[0]}.xml`);
+    fs.writeFileSync(xml, fs.readFileSync(xml, 'utf8').replace('</annotation>',
+      '<object><name>circle</name><difficult>0</difficult><bndbox><xmin>70</xmin><ymin>1</ymin><xmax>80</xmax><ymax>10</ymax></bndbox></object></annotation>'));
     const bad = path.join(broken, 'VOC2007/JPEGImages', `${ids.at(-1)}.jpg`);
     fs.writeFileSync(bad, 'not a jpeg at all');
     const out = path.join(tmp, 'broken-run');
-    await assert.rejects(trainDetector({ data: broken, format: 'voc', preset: 'tiny', out, ...tiny }), (e: Error) => e.name === 'UserError'
+    const warnings: string[] = [];
+    await assert.rejects(trainDetector({ data: broken, format: 'voc', preset: 'tiny', out, ...tiny, onWarning: (l) => warnings.push(l) }), (e: Error) => e.name === 'UserError'
       && e.message.startsWith(`${bad}: expected a readable image (JPEG, PNG, WebP...), could not read its header: `) && !e.message.includes('\n'));
+    assert.deepEqual(warnings, [`1 objects in 1 images lie outside their image or are under 1 pixel wide or high after clipping to it; training leaves them out (first: ${xml} (image ${ids[0]}))`]);
     assert.ok(!fs.existsSync(out));
   });
 
