@@ -11,6 +11,9 @@
  * case named by the spec and prints its result as the last stdout line, one JSON object.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /** The environment variable that names the case a child runs. */
 export const CHILD_ENV = 'BENCH_CHILD';
@@ -58,20 +61,34 @@ export function childResult(stdout: string, stderr: string, status: number | nul
 /**
  * Runs `script` (a bench file) in a child Node process with the same loader flags (tsx) and
  * `BENCH_CHILD=spec`; blocks until it ends.
+ *
+ * The child's stdout and stderr go to temporary files, not pipes. A child's writes to a pipe are
+ * asynchronous once the pipe is full: an abort (Node printing megabytes of wasm glue source, then
+ * the error) that outruns a reader slowed by load ends the process with the rest of its stderr
+ * unwritten, the error line included, and the result read `exit 1`. A file takes every byte at
+ * once, so what the child wrote is all there when it exits, under any load.
  * @returns the child's JSON result, or `{error}` (see {@link childResult})
  */
 export function runChild(script: string, spec: string, opts: ChildOptions = {}): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [...process.execArgv, script], {
-    env: { ...process.env, ...opts.env, [CHILD_ENV]: spec },
-    encoding: 'utf8',
-    // an abort prints the wasm glue's source (megabytes) to stderr; Node's default 1 MB
-    // buffer would kill the child for it
-    maxBuffer: 256 * 2 ** 20,
-    timeout: opts.timeoutMs,
-  });
-  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
-  if (r.error && !timedOut) return { error: `${r.error.message}`.slice(0, 300) };
-  return childResult(r.stdout ?? '', r.stderr ?? '', r.status, r.signal, timedOut);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-bench-child-'));
+  const outFile = path.join(dir, 'stdout');
+  const errFile = path.join(dir, 'stderr');
+  const out = fs.openSync(outFile, 'w');
+  const err = fs.openSync(errFile, 'w');
+  try {
+    const r = spawnSync(process.execPath, [...process.execArgv, script], {
+      env: { ...process.env, ...opts.env, [CHILD_ENV]: spec },
+      stdio: ['ignore', out, err],
+      timeout: opts.timeoutMs,
+    });
+    const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    if (r.error && !timedOut) return { error: `${r.error.message}`.slice(0, 300) };
+    return childResult(fs.readFileSync(outFile, 'utf8'), fs.readFileSync(errFile, 'utf8'), r.status, r.signal, timedOut);
+  } finally {
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
