@@ -107,8 +107,8 @@ export function peerSummary(t: Record<string, unknown>): Record<string, unknown>
 
 /**
  * One comparison row per request: the resdet and PyTorch throughput and peak RSS side by side
- * and `vs_pytorch`; where the same case (same spec) ran on several backends, `vs_<backend>` gives
- * this backend's throughput over the other's.
+ * and `vs_pytorch`; where the same case (same key and spec) ran on several backends,
+ * `vs_<backend>` gives this backend's throughput over the other's.
  */
 export function comparisonRows(requests: PeerRequest[]): Record<string, unknown>[] {
   const rows = requests.map((q) => {
@@ -124,7 +124,7 @@ export function comparisonRows(requests: PeerRequest[]): Record<string, unknown>
   });
   for (const row of rows) {
     for (const other of rows) {
-      if (other !== row && other.spec === row.spec && other.backend !== row.backend) {
+      if (other !== row && other.case === row.case && other.spec === row.spec && other.backend !== row.backend) {
         const r = ratio(row.images_per_s, other.images_per_s);
         if (r !== undefined) row[`vs_${other.backend}`] = r;
       }
@@ -143,6 +143,8 @@ export interface PeerOptions {
   steps: number;
   /** seconds per PyTorch case before it is killed (default BENCH_PEER_TIMEOUT_S, else none) */
   timeoutS?: number;
+  /** progress lines (the commands run, why the peer is skipped); default stderr */
+  log?: (line: string) => void;
 }
 
 /**
@@ -154,11 +156,13 @@ export class TorchPeers {
   readonly python: string;
   readonly enabled: boolean;
   readonly timeoutS: number;
+  private readonly log: (line: string) => void;
 
   constructor(readonly opts: PeerOptions) {
     this.python = opts.python ?? process.env.BENCH_PYTHON ?? '/usr/bin/python3';
     this.enabled = opts.enabled ?? process.env.BENCH_PEER !== '0';
     this.timeoutS = opts.timeoutS ?? Number(process.env.BENCH_PEER_TIMEOUT_S ?? 0);
+    this.log = opts.log ?? ((line) => void process.stderr.write(`${line}\n`));
   }
 
   /**
@@ -188,7 +192,7 @@ export class TorchPeers {
     if (!this.enabled) return { pytorch: { note: 'PyTorch peer skipped (BENCH_PEER=0)' }, comparison: comparisonRows(this.requests) };
     const probe = probeTorch(this.python);
     if (!probe.ok) {
-      process.stderr.write(`${probe.note}\n`);
+      this.log(probe.note);
       return { pytorch: { python: this.python, note: probe.note }, comparison: comparisonRows(this.requests) };
     }
     const runs: Record<string, unknown>[] = [];
@@ -212,7 +216,7 @@ export class TorchPeers {
   private spawn(threads: number, specs: string[]): Record<string, unknown> {
     const args = [TORCH_SCRIPT, '--threads', String(threads), '--steps', String(this.opts.steps), '--cases', specs.join(',')];
     if (this.timeoutS > 0) args.push('--timeout', String(this.timeoutS));
-    process.stderr.write(`PyTorch peer: ${this.python} ${args.join(' ')}\n`);
+    this.log(`PyTorch peer: ${this.python} ${args.join(' ')}`);
     const r = spawnSync(this.python, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       if (r.status === 0) return JSON.parse(r.stdout) as Record<string, unknown>;
