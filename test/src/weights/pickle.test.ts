@@ -91,12 +91,11 @@ describe('weights/pickle', () => {
     }
     const d = unpickle(bytesOf(0x80, 2, '}', '(', items, 'u', '.'), { file: 'd.pkl' }).value as PyDict;
     assert.equal(d.size, n);
-    // LONG4 of 1 MB: 0x01 then zeros, little-endian, is 1; a shift per byte took minutes
+    // LONG4 of 1 MB: 0x01 then zeros, little-endian, is 1 (a shift per byte, quadratic, ran past
+    // the test's time limit)
     const long = new Uint8Array(2 ** 20);
     long[0] = 1;
-    const t0 = Date.now();
     assert.equal(unpickle(bytesOf(0x80, 2, 0x8b, 0, 0, 0x10, 0, long, '.'), { file: 'n.pkl' }).value, 1);
-    assert.ok(Date.now() - t0 < 5000);
   });
 
   it('cuts file contents quoted in errors to a readable length', () => {

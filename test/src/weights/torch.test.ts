@@ -75,11 +75,9 @@ describe('weights/torch', () => {
   it('refuses a view larger than its storage before allocating it (a stride-0 view of 10^9 elements over 1)', () => {
     const zip = torchZip([{ name: 'w', key: '0', numel: 1, offset: 0, shape: [1000, 1000, 1000], stride: [0, 0, 0] }]);
     const before = process.memoryUsage().arrayBuffers;
-    const t0 = Date.now();
     assert.throws(() => readTorchCheckpoint(zip, 'z.pt'), /^UserError: z\.pt: w: shape \[1000,1000,1000\] stride \[0,0,0\] offset 0: declares 1000000000 elements, its storage holds 1$/);
     // it used to allocate the 4 GB before failing: allow any noise, not a gigabyte
     assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 2 ** 20);
-    assert.ok(Date.now() - t0 < 5000, 'no 10^9-element loop');
     assert.throws(() => readTorchCheckpoint(torchZip([{ name: 'w', key: '0', numel: 4, offset: 3, shape: [2], stride: [1] }]), 'o.pt'), /o\.pt: w: shape \[2\] stride \[1\] offset 3: reaches element 4, its storage has 4$/);
     assert.throws(() => readTorchCheckpoint(torchZip([{ name: 'w', key: '0', numel: 1, offset: -1, shape: [1], stride: [1] }]), 'n.pt'), /n\.pt: pickle at byte \d+: _rebuild_tensor_v2: expected a non-negative int storage offset, got -1/);
     assert.throws(() => readTorchCheckpoint(torchZip([{ name: 'w', key: '0', numel: 1, offset: 0, shape: new Array(65).fill(1), stride: new Array(65).fill(1) }]), 'd.pt'), /d\.pt: pickle at byte \d+: _rebuild_tensor_v2: expected at most 64 dimensions, got 65/);
