@@ -7,8 +7,8 @@
  * temporary name and hard-linked to `.lock` (link(2) fails with EEXIST when the name exists),
  * so taking it is atomic and a reader never sees a half-written lock. A run that is killed
  * (kill -9, power loss) cannot remove its lock; the next run finds the lock's process gone
- * (same host, `kill(pid, 0)` says ESRCH) and takes it over, so a dead run never leaves the
- * folder stuck. A lock written on another host cannot be checked from here and is refused with
+ * (same host, `kill(pid, 0)` says ESRCH, or on Linux the pid now belongs to a process started at
+ * another time) and takes it over, so a dead run never leaves the folder stuck. A lock written on another host cannot be checked from here and is refused with
  * the file to delete.
  */
 import fs from 'node:fs';
@@ -27,6 +27,11 @@ export interface LockOwner {
   started: string;
   /** the command line of the owner, for the message a refused run prints */
   command: string;
+  /**
+   * Linux: the owner's start time in clock ticks since boot (/proc/PID/stat field 22), so that
+   * a new process that reuses a killed owner's pid is not mistaken for it
+   */
+  procStart?: string;
 }
 
 /**
@@ -52,6 +57,24 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** A process's start time from /proc (Linux); undefined elsewhere or when it is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name, which is in parentheses and may itself hold spaces
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the lock's owner still runs: its pid is alive and, where known, started when it did. */
+function ownerAlive(o: LockOwner): boolean {
+  if (!isProcessAlive(o.pid)) return false;
+  const now = processStartTime(o.pid);
+  return o.procStart === undefined || now === undefined || now === o.procStart;
+}
+
 /** Reads a lock file and its inode; undefined when it is missing or not a lock resdet wrote. */
 function readOwner(file: string): (LockOwner & { ino: number }) | undefined {
   let text: string;
@@ -70,7 +93,7 @@ function readOwner(file: string): (LockOwner & { ino: number }) | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string') {
-      return { pid: o.pid, host: o.host, started: String(o.started ?? '?'), command: String(o.command ?? '?'), ino };
+      return { pid: o.pid, host: o.host, started: String(o.started ?? '?'), command: String(o.command ?? '?'), ...(typeof o.procStart === 'string' ? { procStart: o.procStart } : {}), ino };
     }
   } catch {
     // not JSON: handled below as a foreign file
@@ -94,7 +117,8 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
   const created = !fs.existsSync(abs);
   fs.mkdirSync(abs, { recursive: true });
   const file = path.join(abs, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  const procStart = processStartTime(process.pid);
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' '), ...(procStart ? { procStart } : {}) };
   lockCounter += 1;
   const tmp = path.join(abs, `${LOCK_FILE}.${process.pid}.${lockCounter}.tmp`);
   fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
@@ -133,7 +157,7 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
       if (owner.host !== me.host) {
         throw new UserError(`${file}: ${flag} ${abs} is in use by a run on another machine (${who}); choose another ${flag}, or delete the lock if that run is gone`);
       }
-      if (isProcessAlive(owner.pid)) {
+      if (ownerAlive(owner)) {
         throw new UserError(`${file}: ${flag} ${abs} is in use by another run (${who}); wait for it to finish or choose another ${flag}`);
       }
       // Stale: its process is gone (killed). Take it over, unless a concurrent run already did

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { removeStaleTempFiles } from '../../../src/io/atomic.ts';
-import { isProcessAlive, LOCK_FILE, lockFolder } from '../../../src/io/lock.ts';
+import { isProcessAlive, LOCK_FILE, lockFolder, processStartTime } from '../../../src/io/lock.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 
 /** The pid of a process that has exited (a child that ran and was reaped). */
@@ -45,6 +45,18 @@ describe('src/io/lock', () => {
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).pid, process.pid);
     lock.release();
     assert.ok(!fs.existsSync(file));
+  });
+
+  it('a live pid that started after the lock was written (a reused pid) does not hold it (Linux)', function () {
+    if (processStartTime(process.pid) === undefined) this.skip();
+    const dir = tmpDir('resdet-lock-');
+    const file = path.join(dir, LOCK_FILE);
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(owner(process.pid)), procStart: '1' }));
+    lockFolder(dir).release();
+    assert.ok(!fs.existsSync(file));
+    // with this process's own start time the same pid holds it
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(owner(process.pid)), procStart: processStartTime(process.pid) }));
+    assert.throws(() => lockFolder(dir), /is in use by another run/);
   });
 
   it('refuses a lock from another host and a file that is not a resdet lock, leaving them as they are', () => {
