@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { runCli } from '../../helpers/cli.ts';
+import { REPO_ROOT, runCli } from '../../helpers/cli.ts';
 import { checkpointTensorBytes as tensorBytes, writeTinyCifar } from '../../helpers/tiny-cifar.ts';
 import { UserError } from '../../../src/errors.ts';
 import { LOCK_FILE } from '../../../src/io/lock.ts';
 import { initBackend } from '../../../src/backend/index.ts';
+import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { CIFAR10 } from '../../../tools/recipes/cifar10.ts';
 import { recipeByName } from '../../../tools/commands/train-classifier.ts';
 import { trainClassifier, type ClassifierRunOptions } from '../../../tools/train/classifier.ts';
@@ -89,5 +91,36 @@ describe('resdet train-classifier', () => {
     const fresh = path.join(dir, 'no-data');
     await assert.rejects(trainClassifier({ model: 'resnet20', out: fresh, quiet: true }), /^UserError: --data: required for a new run \(--resume takes it from the checkpoint\)$/);
     assert.ok(!fs.existsSync(fresh));
+  });
+
+  it('a second run on the --out of a running CLI run is refused naming it; after kill -9 the folder is not stuck', async () => {
+    const out = path.join(dir, 'contested');
+    const lock = path.join(out, LOCK_FILE);
+    const first = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/resdet.js'), 'train-classifier', '--model', 'resnet20', '--data', dir, '--iterations', '100000',
+      '--batch-size', '4', '--eval-every', '100000', '--checkpoint-every', '1', '--quiet', '--out', out], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const exited = new Promise((resolve) => first.on('exit', resolve));
+    await initBackend();
+    try {
+      // the first run holds the folder once its checkpoint exists
+      for (let t = 0; !fs.existsSync(path.join(out, 'checkpoint.safetensors')); t++) {
+        assert.ok(t < 600 && first.exitCode === null, 'the first run did not start training');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // the library entry the CLI calls (a second process start would double the test's time)
+      await assert.rejects(trainClassifier(options('contested', 2)), (e: Error) => e.name === 'UserError'
+        && new RegExp(`^${lock}: --out ${out} is in use by another run \\(pid ${first.pid} on ${os.hostname()} since [^ ]+: .*train-classifier .*\\); wait for it to finish or choose another --out$`).test(e.message));
+    } finally {
+      first.kill('SIGKILL');
+      await exited;
+    }
+    // killed: its lock stays, but no live process holds it
+    assert.ok(fs.existsSync(lock));
+    const c = loadCheckpoint(path.join(out, 'checkpoint.safetensors'));
+    const step = c.step;
+    disposeCheckpoint(c);
+    const r = await trainClassifier({ out, resume: true, iterations: step + 1, quiet: true });
+    assert.equal(r.step, step + 1);
+    assert.ok(!fs.existsSync(lock));
+    assert.deepEqual(fs.readdirSync(out).filter((n) => n.endsWith('.tmp')), []);
   });
 });
