@@ -49,6 +49,12 @@ export interface Backbone extends Layer {
   readonly detection?: {
     trunk: string;
     pooledSize: number;
+    /**
+     * true when the head takes only pooledSize x pooledSize regions (VGG-16: fc6 is a 7x7x512 ->
+     * 4096 matrix); absent or false when any size works (a ResNet's conv5 ends in global average
+     * pooling), so a detector config may ask for a smaller grid (RoIHeadsConfig.pooledSize)
+     */
+    fixedPooledSize?: boolean;
     /** [R, pooledSize, pooledSize, trunk channels] -> [R, headChannels] */
     head: Layer;
     headChannels: number;

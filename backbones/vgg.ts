@@ -76,6 +76,8 @@ export class Vgg extends StagedBackbone implements Backbone {
     this.detection = {
       trunk: 'conv5',
       pooledSize: 7,
+      // fc6 (and its ImageNet weights) is a 25088 = 7x7x512 -> 4096 matrix: no other grid fits
+      fixedPooledSize: true,
       head: new NamedSequential([
         ['flatten', flatten],
         ['fc6', fc6],

@@ -73,6 +73,15 @@ export interface RoIHeadsConfig {
    * ROIPooling), which the paper's VOC and COCO presets (detectors/presets) select.
    */
   roiOp: RoIOp;
+  /**
+   * side of the pooled RoI grid fed to the backbone's per-region head. 'backbone' = the size the
+   * head is built for (Backbone.detection.pooledSize: 14 for a ResNet's conv5, Appendix A; 7 for
+   * VGG-16's fc6, Fast R-CNN Sec. 2.1). A number asks for another size, which only a head that
+   * takes any size honours (ResNet: conv5 ends in global average pooling); a head whose first
+   * layer fixes it (VGG-16's fc6 is a 7x7x512 -> 4096 matrix, as its ImageNet weights are) keeps
+   * its own (roi-heads.ts `resolvePooledSize`). The CPU recipes ask for 4 (tools/detection/recipes.ts).
+   */
+  pooledSize: number | 'backbone';
   /** RoIAlign sample points per bin side (torchvision MultiScaleRoIAlign: 2) */
   samplingRatio: number;
   /** RoIAlign half-pixel offset (torchvision Faster R-CNN: false) */
@@ -129,6 +138,7 @@ export const ROI_HEADS_DEFAULTS: RoIHeadsConfig = {
   bgIouThreshHi: 0.5,
   bgIouThreshLo: 0.1,
   roiOp: 'align',
+  pooledSize: 'backbone',
   samplingRatio: 2,
   aligned: false,
   boxWeights: [10, 10, 5, 5],
@@ -177,6 +187,7 @@ export function resolveConfig(overrides: FasterRCNNOverrides = {}): FasterRCNNCo
   check(rh.positiveFraction > 0 && rh.positiveFraction <= 1, 'roiHeads.positiveFraction', 'in (0, 1]', rh.positiveFraction);
   check(rh.bgIouThreshLo <= rh.bgIouThreshHi, 'roiHeads.bgIouThreshLo', `<= bgIouThreshHi (${rh.bgIouThreshHi})`, rh.bgIouThreshLo);
   check(rh.roiOp === 'align' || rh.roiOp === 'pool', 'roiHeads.roiOp', "'align' or 'pool'", rh.roiOp);
+  check(rh.pooledSize === 'backbone' || (Number.isInteger(rh.pooledSize) && rh.pooledSize > 0), 'roiHeads.pooledSize', "'backbone' or a positive integer", rh.pooledSize);
   for (const k of ['batchSizePerImage', 'detectionsPerImage'] as const) check(Number.isInteger(rh[k]) && rh[k] > 0, `roiHeads.${k}`, 'a positive integer', rh[k]);
   for (const k of ['batchSizePerImage', 'preNmsTopNTrain', 'preNmsTopNTest', 'postNmsTopNTrain', 'postNmsTopNTest'] as const) {
     check(Number.isInteger(rpn[k]) && rpn[k] > 0, `rpn.${k}`, 'a positive integer', rpn[k]);

@@ -17,7 +17,7 @@ import { Rng } from '../src/random.ts';
 import type { Backbone } from '../backbones/types.ts';
 import { resolveConfig, type FasterRCNNConfig, type FasterRCNNOverrides } from './config.ts';
 import { RegionProposalNetwork } from './rpn.ts';
-import { RoIHeads } from './roi-heads.ts';
+import { RoIHeads, resolvePooledSize } from './roi-heads.ts';
 import { postprocess } from './transform.ts';
 import type { DetectionLosses, DetectionTarget, Detections, ImageSize } from './types.ts';
 
@@ -61,7 +61,7 @@ export class FasterRCNN extends Module {
     this.rpn = this.child('rpn', parts.rpn ?? new RegionProposalNetwork(cfg.rpn, spec.channels, spec.stride, init));
     this.roiHeads = this.child(
       'roi_heads',
-      parts.roiHeads ?? new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, det.pooledSize, spec.stride, init),
+      parts.roiHeads ?? new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, resolvePooledSize(cfg.roiHeads.pooledSize, det), spec.stride, init),
     );
     if (cfg.freezeBackbone) this.freezeBackbone();
     // The ImageNet classifier (ResNet fc, VGG fc8) never runs in the detector: frozen whatever

@@ -30,6 +30,26 @@ import { roiAlign } from './roi-align.ts';
 import { roiPool } from './roi-pool.ts';
 import type { DetectionTarget, Detections, ImageSize } from './types.ts';
 
+/** What a backbone's per-region head says about the RoI grid it takes (Backbone.detection). */
+export interface HeadPooling {
+  /** the grid side the head is built for (14 ResNet conv5, 7 VGG-16 fc6) */
+  pooledSize: number;
+  /** the head takes only that side (VGG-16's fc6) */
+  fixedPooledSize?: boolean;
+}
+
+/**
+ * The one rule for the RoI grid side P a head gets: the config's request where the head takes
+ * any size (a ResNet's conv5 + global average pool), else the head's own. A fixed head keeps
+ * its size rather than failing, so one recipe (e.g. the CPU recipes' 4x4, tools/detection/
+ * recipes.ts) serves every backbone: VGG-16's fc6 can only take the 7x7x512 its ImageNet
+ * weights were trained on.
+ * @param requested RoIHeadsConfig.pooledSize
+ */
+export function resolvePooledSize(requested: number | 'backbone', head: HeadPooling): number {
+  return requested === 'backbone' || head.fixedPooledSize ? head.pooledSize : requested;
+}
+
 /** torchvision postprocess_detections drops boxes with a side under 1e-2 px. */
 const MIN_DETECTION_SIZE = 1e-2;
 
@@ -83,7 +103,7 @@ export class RoIHeads extends Module {
   /**
    * @param head the backbone's per-region head ([R, P, P, C] -> [R, D]); owned by the backbone
    * @param headChannels D
-   * @param pooledSize P (14 ResNet, 7 VGG-16)
+   * @param pooledSize P, as {@link resolvePooledSize} gives it for this head and config
    * @param stride trunk stride (RoIs are scaled by 1 / stride onto the map)
    */
   constructor(

@@ -1,13 +1,13 @@
 /**
  * What a detector checkpoint carries besides its weights (the `config` of resdet's checkpoint
  * format, src/train/checkpoint.ts), and how `detect` / `evaluate` rebuild the model from it:
- * backbone name, class names, the detector config, the RoI pooling size and the input
+ * backbone name, class names, the detector config (with the RoI pooling size) and the input
  * geometry and normalisation the model was trained with.
  */
 import { createBackbone } from '../../backbones/index.ts';
 import { PIXEL_NORMS, type MapperOptions, type PixelNormName } from '../../datasets/detection/index.ts';
 import { FasterRCNN, resolveConfig, type FasterRCNNOverrides } from '../../detectors/index.ts';
-import { RoIHeads } from '../../detectors/roi-heads.ts';
+import { RoIHeads, resolvePooledSize } from '../../detectors/roi-heads.ts';
 import { inputError, quote } from '../../src/errors.ts';
 import { Rng, type WeightInit } from '../../src/random.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
@@ -24,7 +24,10 @@ export interface DetectorSpec {
   classes: string[];
   /** detector overrides (numClasses = classes.length, seed) */
   detector: FasterRCNNOverrides;
-  /** RoI pooling size of the per-region head; absent = the backbone's own */
+  /**
+   * RoI pooling size as checkpoints written before it moved into the detector config
+   * (`detector.roiHeads.pooledSize`) carry it; read for them, no longer written
+   */
   pooledSize?: number;
   /** input geometry and normalisation */
   input: { minSize: number; maxSize: number; norm: PixelNormName };
@@ -32,20 +35,29 @@ export interface DetectorSpec {
 
 /**
  * Builds the detector a spec describes (fresh weights; load a state dict into it to restore).
- * A `pooledSize` other than the backbone's is given to a RoIHeads built here, the
- * constructor-injection torchvision's FasterRCNN allows.
+ * The RoI grid comes from the config (`roiHeads.pooledSize`, resolved per backbone by
+ * detectors/roi-heads.ts `resolvePooledSize`). Heads on a grid other than the backbone's own
+ * are built here and injected (the constructor-injection torchvision's FasterRCNN allows), with
+ * their own initialisation stream: the stream every such run so far (the shapes and tiny
+ * recipes' measured ones) was trained with.
  * @param init 'none' skips the backbone's random initialisation when a checkpoint's weights
  *   replace all of them next (VGG-16's draws cost seconds)
  */
 export function buildDetector(spec: DetectorSpec, init: WeightInit = 'random'): FasterRCNN {
-  const overrides: FasterRCNNOverrides = { ...spec.detector, numClasses: spec.classes.length };
+  const legacy = spec.pooledSize !== undefined && spec.detector.roiHeads?.pooledSize === undefined;
+  const overrides: FasterRCNNOverrides = {
+    ...spec.detector,
+    numClasses: spec.classes.length,
+    ...(legacy ? { roiHeads: { ...spec.detector.roiHeads, pooledSize: spec.pooledSize } } : {}),
+  };
   const backbone = createBackbone(spec.backbone, { seed: overrides.seed ?? 0, init });
   const det = backbone.detection;
   if (!det) throw inputError('--backbone', '', `expected a backbone with a detection cut (an ImageNet ResNet or VGG-16), got ${quote(spec.backbone)}`);
-  if (spec.pooledSize === undefined || spec.pooledSize === det.pooledSize) return new FasterRCNN({ backbone }, overrides);
   const cfg = resolveConfig(overrides);
+  const pooledSize = resolvePooledSize(cfg.roiHeads.pooledSize, det);
+  if (pooledSize === det.pooledSize) return new FasterRCNN({ backbone }, overrides);
   const stride = backbone.outputShape[det.trunk].stride;
-  const roiHeads = new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, spec.pooledSize, stride, new Rng(mixForHeads(cfg.seed)));
+  const roiHeads = new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, pooledSize, stride, new Rng(mixForHeads(cfg.seed)));
   return new FasterRCNN({ backbone, roiHeads }, overrides);
 }
 

@@ -10,7 +10,9 @@
  *   with a shorter side of 96 px, anchors 16/32/64 for objects of 14-45 px, 64 sampled anchors
  *   and 16 sampled RoIs per image, and RoI pooling to 4x4 before the conv5 head (the paper pools
  *   14x14; the per-region conv5 is the dominant cost of a training step on the CPU, 4x4 cuts it
- *   about 12x). Batches of 8: on wasm a training step's cost is mostly per-call overhead of the
+ *   about 12x). The 4x4 is the detector config's roiHeads.pooledSize, which applies to heads that
+ *   take any grid (ResNets); VGG-16's fc6 takes only its 7x7 (detectors/roi-heads.ts
+ *   resolvePooledSize), so `--backbone vgg16` runs under these recipes too. Batches of 8: on wasm a training step's cost is mostly per-call overhead of the
  *   convolution gradients, so 8 images cost about 2.5x one image (measured: 31.5 s vs 12.8 s on
  *   the shared 2-core machine). Measured in the README's demo section.
  * - tiny: the end-to-end test's recipe (test/tools/detection/end-to-end.test.ts): one shape
@@ -49,8 +51,6 @@ export interface Recipe {
   testSplit: { voc: string; coco: string };
   /** detector config over its defaults (numClasses comes from the data) */
   detector: Omit<FasterRCNNOverrides, 'numClasses' | 'seed'>;
-  /** RoI pooling size fed to the per-region head; absent = the backbone's (14 for ResNets, 7 for VGG) */
-  pooledSize?: number;
 }
 
 const SPLITS = { trainSplit: { voc: 'trainval', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' } };
@@ -72,7 +72,6 @@ export const RECIPES = {
     backbone: 'resnet18', batchSize: 8, lr: 0.02, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
     minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
     trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
-    pooledSize: 4,
     detector: {
       // From scratch (no pretrained weights): BN learns, nothing frozen.
       freezeBackbone: false,
@@ -82,21 +81,21 @@ export const RECIPES = {
         // resized to 96 px is the 4 input pixels this recipe was measured with
         batchSizePerImage: 64, minSize: 8,
       },
-      roiHeads: { batchSizePerImage: 16 },
+      // 4x4 RoI grid for heads that take any size (ResNets); VGG-16's fc6 keeps its 7x7
+      roiHeads: { batchSizePerImage: 16, pooledSize: 4 },
     },
   },
   tiny: {
     backbone: 'resnet18', batchSize: 4, lr: 0.02, steps: [25], iterations: 40, momentum: 0.9, weightDecay: 1e-4,
     minSize: 64, maxSize: 64, flip: true, norm: 'torchvision',
     trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
-    pooledSize: 4,
     detector: {
       freezeBackbone: false,
       rpn: {
         anchorSizes: [32], anchorRatios: [1], preNmsTopNTrain: 600, postNmsTopNTrain: 100, preNmsTopNTest: 300, postNmsTopNTest: 30,
         batchSizePerImage: 64, minSize: 4,
       },
-      roiHeads: { batchSizePerImage: 32, positiveFraction: 0.5 },
+      roiHeads: { batchSizePerImage: 32, positiveFraction: 0.5, pooledSize: 4 },
     },
   },
 } as const satisfies Record<string, Recipe>;
