@@ -16,6 +16,7 @@ import { startClassificationParallel } from '../../src/parallel/classification.t
 import { DataParallelError, type DataParallel } from '../../src/parallel/data-parallel.ts';
 import { UserError } from '../../src/errors.ts';
 import { removeStaleTempFiles } from '../../src/io/atomic.ts';
+import { checkImageHeaders } from '../../src/io/image-headers.ts';
 import { lockFolder } from '../../src/io/lock.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
 import { classificationErrors, classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
@@ -223,6 +224,13 @@ async function trainWith(config: ClassifierRunConfig, o: ClassifierRunOptions, c
     evalSets.push(['val_error', split.val]);
   }
   if (data.test) evalSets.push(['test_error', data.test]);
+  if (recipe.augment === 'imagenet') {
+    // Files decoded per use (the ImageNet pipeline): read every header now, so a bad file is
+    // named before the first step rather than when it is first drawn, possibly hours in. (The
+    // 'cifar' pipeline decodes every image into its cache within the first epoch anyway.)
+    const files = [train, ...evalSets.map(([, set]) => set)].flatMap((set) => set.records.flatMap((r) => (r.image.kind === 'file' ? [{ file: r.image.path }] : [])));
+    await checkImageHeaders(files);
+  }
 
   const backboneOptions = { numClasses: train.classes.length, seed };
   const model = createBackbone(config.model, backboneOptions);

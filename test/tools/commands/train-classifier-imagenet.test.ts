@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { initBackend } from '../../../src/backend/index.ts';
+import { trainClassifier } from '../../../tools/train/classifier.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 
@@ -47,5 +49,18 @@ describe('resdet train-classifier --preset imagenet (tiny folder)', () => {
     const resumed = runCli([...args(3), '--resume']);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.equal(Math.max(...rows().map((x) => x.step as number)), 3);
+  });
+
+  it('names a corrupt image before the first step (headers are read up front); no output folder is made', async function () {
+    const dir = tmpDir('resdet-inet-bad-');
+    await writeFolder(dir, 'train', 2);
+    await writeFolder(dir, 'val', 1);
+    const bad = path.join(dir, 'train', 'blue', '1.jpg');
+    fs.writeFileSync(bad, fs.readFileSync(bad).subarray(0, 2)); // the JPEG marker only: no header
+    const out = path.join(dir, 'run');
+    await initBackend();
+    await assert.rejects(trainClassifier({ model: 'resnet18', data: dir, preset: 'imagenet', out, iterations: 1, quiet: true }), (e: Error) => e.name === 'UserError'
+      && e.message.startsWith(`${bad}: expected a readable image (JPEG, PNG, WebP...), could not read its header: `) && !e.message.includes('\n'));
+    assert.ok(!fs.existsSync(out));
   });
 });
