@@ -76,6 +76,15 @@ const MB = 2 ** 20;
 const size = (hw: string): number[] => hw.split('x').map(Number);
 const round = (v: number, digits = 0) => Number(v.toFixed(digits));
 
+/**
+ * CPU ms of this process (all threads) since `c0`: on this shared machine wall time stretches
+ * with other jobs' load, CPU time much less (the PyTorch peer reports it too).
+ */
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
 /** Peak RSS of this process and the wasm heap's size, in MB. */
 function memory(): Record<string, number> {
   const out: Record<string, number> = { peak_rss_mb: Math.round((process.resourceUsage().maxRSS * 1024) / MB) };
@@ -194,13 +203,15 @@ async function benchTrain(backbone: string, batch: number, input: string): Promi
   const tensorsAfterWarm = tf.memory().numTensors;
   const losses: number[] = [];
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (let i = 0; i < steps; i++) losses.push(step());
   const ms = (performance.now() - t1) / steps;
+  const cpuMs = cpuSince(c1) / steps;
   const leaked = tf.memory().numTensors - tensorsAfterWarm;
   const result = {
     backbone, batch, input, padded: `${Math.ceil(height / 16) * 16}x${Math.ceil(width / 16) * 16}`, roi_op: model.config.roiHeads.roiOp,
     pooled: model.roiHeads.pooledSize, rois: ran.rois, anchors: model.config.rpn.batchSizePerImage,
-    proposals: ran.proposals, steps, warmup_ms: Math.round(warmMs), ms_per_step: Math.round(ms),
+    proposals: ran.proposals, steps, warmup_ms: Math.round(warmMs), ms_per_step: Math.round(ms), cpu_ms_per_step: Math.round(cpuMs),
     images_per_s: round((1000 * batch) / ms, 4), loss_warmup: round(warm, 4), loss_last: round(losses.at(-1) ?? NaN, 4), diverged_steps: diverged,
     tensors_created_by_warmup: tensorsAfterWarm - tensorsBefore, tensors_leaked_per_step: steps > 0 ? leaked / steps : 0,
     tensor_peak_mb: Math.round(peak() / MB), ...memory(),
@@ -227,11 +238,13 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   const warmMs = performance.now() - t0;
   const before = tf.memory().numTensors;
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   for (let i = 0; i < steps; i++) run();
   const ms = (performance.now() - t1) / steps;
+  const cpuMs = cpuSince(c1) / steps;
   const result = {
     backbone: 'resnet50', input, bn: 'folded (FoldedConvs)', proposals: ran.proposals, max_detections: model.config.roiHeads.detectionsPerImage,
-    images: steps, warmup_ms: Math.round(warmMs), ms_per_image: Math.round(ms), images_per_s: round(1000 / ms, 4), detections: dets,
+    images: steps, warmup_ms: Math.round(warmMs), ms_per_image: Math.round(ms), cpu_ms_per_image: Math.round(cpuMs), images_per_s: round(1000 / ms, 4), detections: dets,
     tensors_leaked_per_image: steps > 0 ? (tf.memory().numTensors - before) / steps : 0, tensor_peak_mb: Math.round(peak() / MB), ...memory(),
   };
   convs.dispose();

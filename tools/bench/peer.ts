@@ -3,8 +3,9 @@
  * cases on a list of backends (`BENCH_BACKENDS=native,wasm`; default the backends that load
  * here, without the plain-JS cpu fallback) and, when Debian's python3-torch is installed, the
  * same cases in PyTorch in the same run (tools/parity/torch_bench.py, in a child process, with
- * the thread count each resdet case used). Each resdet result gets `pytorch` (the peer's result)
- * and `vs_pytorch` (resdet images/s over PyTorch's), and the bench's JSON ends with one
+ * the thread count each resdet case used). Each resdet result gets `pytorch` (the peer's result),
+ * `vs_pytorch` (resdet images/s over PyTorch's) and `vs_pytorch_cpu` (the same from CPU ms per
+ * image, PyTorch's over resdet's: steadier on a loaded machine), and the bench's JSON ends with one
  * `comparison` row per case and backend, with the ratios between backends too.
  *
  * Environment: BENCH_BACKENDS (comma list), BENCH_PYTHON (the interpreter that runs the peer,
@@ -99,6 +100,15 @@ function imagesPerS(r: Record<string, unknown>): number | undefined {
   return typeof r.images_per_s === 'number' ? r.images_per_s : undefined;
 }
 
+/**
+ * CPU ms per image of a result (resdet's or the peer's): `cpu_ms_per_image`, else
+ * `cpu_ms_per_step` over `batch` (1 when absent).
+ */
+export function cpuMsPerImage(r: Record<string, unknown>): number | undefined {
+  if (typeof r.cpu_ms_per_image === 'number') return r.cpu_ms_per_image;
+  return typeof r.cpu_ms_per_step === 'number' ? r.cpu_ms_per_step / (typeof r.batch === 'number' ? r.batch : 1) : undefined;
+}
+
 /** The compact PyTorch figures written next to a resdet result. */
 export function peerSummary(t: Record<string, unknown>): Record<string, unknown> {
   const keep = ['threads', 'batch', 'input', 'images_per_s', 'ms_per_step', 'ms_per_image', 'cpu_ms_per_step', 'peak_rss_mb', 'proposals', 'rois', 'loss_last', 'detections', 'error'];
@@ -111,16 +121,17 @@ export function peerSummary(t: Record<string, unknown>): Record<string, unknown>
  * `vs_<backend>` gives this backend's throughput over the other's.
  */
 export function comparisonRows(requests: PeerRequest[]): Record<string, unknown>[] {
-  const rows = requests.map((q) => {
+  const rows = requests.map((q): Record<string, unknown> => {
     const t = q.target;
     const peer = (t.pytorch ?? {}) as Record<string, unknown>;
-    return {
+    const row = {
       case: q.key, backend: q.backend, spec: q.spec, threads: q.threads,
-      images_per_s: imagesPerS(t), pytorch_images_per_s: imagesPerS(peer), vs_pytorch: t.vs_pytorch,
+      images_per_s: imagesPerS(t), pytorch_images_per_s: imagesPerS(peer), vs_pytorch: t.vs_pytorch, vs_pytorch_cpu: t.vs_pytorch_cpu,
       // an aborted case reports the peak it had reached at exit (./child.ts EXIT_TAG)
       peak_rss_mb: t.peak_rss_mb ?? (t.at_exit as Record<string, unknown> | undefined)?.peak_rss_mb, pytorch_peak_rss_mb: peer.peak_rss_mb,
       ...(t.error ? { error: String(t.error).slice(0, 120) } : {}),
-    } as Record<string, unknown>;
+    };
+    return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined));
   });
   for (const row of rows) {
     for (const other of rows) {
@@ -205,6 +216,10 @@ export class TorchPeers {
         q.target.pytorch = peerSummary(peer);
         const vs = ratio(imagesPerS(q.target), imagesPerS(peer));
         if (vs !== undefined) q.target.vs_pytorch = vs;
+        // the same ratio from CPU time (cost per image, inverted): steadier than wall time on a
+        // loaded machine; with several threads it also counts threads that spin while waiting
+        const vsCpu = ratio(cpuMsPerImage(peer), cpuMsPerImage(q.target));
+        if (vsCpu !== undefined) q.target.vs_pytorch_cpu = vsCpu;
       }
       runs.push({ threads, cases: specs, wall_s: Number(((performance.now() - t0) / 1000).toFixed(1)), ...(out.error ? { error: out.error } : {}) });
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../helpers/cli.ts';
-import { TorchPeers, benchBackends, comparisonRows, groupByThreads, peerSummary, probeResult, probeTorch, ratio } from '../../../tools/bench/peer.ts';
+import { TorchPeers, benchBackends, comparisonRows, cpuMsPerImage, groupByThreads, peerSummary, probeResult, probeTorch, ratio } from '../../../tools/bench/peer.ts';
 
 const FAKE_PYTHON = path.join(REPO_ROOT, 'test/fixtures/bench/fake-python.mjs');
 const PROBE_SCRIPT = path.join(REPO_ROOT, 'test/fixtures/bench/probe-case.ts');
@@ -34,6 +34,13 @@ describe('tools/bench/peer', () => {
     assert.equal(TorchPeers.threads({ name: 'wasm', threads: 1 }), 1);
     assert.equal(TorchPeers.threads({ name: 'wasm', threads: 1 }, 2), Math.min(2, cores));
     assert.equal(TorchPeers.threads({ name: 'native', threads: 64 }, 2), cores);
+  });
+
+  it('cpuMsPerImage: per image as given, else per step over the batch', () => {
+    assert.equal(cpuMsPerImage({ cpu_ms_per_image: 40, cpu_ms_per_step: 1, batch: 8 }), 40);
+    assert.equal(cpuMsPerImage({ cpu_ms_per_step: 800, batch: 8 }), 100);
+    assert.equal(cpuMsPerImage({ cpu_ms_per_step: 800 }), 800); // detection steps: batch 1 unless said
+    assert.equal(cpuMsPerImage({ ms_per_step: 800 }), undefined);
   });
 
   it('peerSummary keeps the figures a reader compares', () => {
@@ -86,7 +93,7 @@ describe('tools/bench/peer', () => {
 
     it('runs the peer once per thread count and writes peer and ratio next to each result', () => {
       const peers = new TorchPeers({ python: FAKE_PYTHON, steps: 2, enabled: true, log: () => undefined });
-      const wasm: Record<string, unknown> = { images_per_s: 5, batch: 8 };
+      const wasm: Record<string, unknown> = { images_per_s: 5, batch: 8, cpu_ms_per_step: 400 };
       const wasmW2: Record<string, unknown> = { images_per_s: 8, batch: 8 };
       const native: Record<string, unknown> = { images_per_s: 30, batch: 8 };
       const failing: Record<string, unknown> = { images_per_s: 1 };
@@ -95,8 +102,14 @@ describe('tools/bench/peer', () => {
       peers.add(native, 'cls_train:resnet50:8', 2, 'resnet50_train', 'native');
       peers.add(failing, 'fail:det_train:vgg16:1:600x1000', 1, 'vgg16_train', 'wasm');
       const out = peers.run();
-      // fake peer: 10 images/s per thread, 100 MB per thread
-      assert.deepEqual(wasm, { images_per_s: 5, batch: 8, pytorch: { threads: 1, images_per_s: 10, peak_rss_mb: 100 }, vs_pytorch: 0.5 });
+      // fake peer: 10 images/s and 100 MB per thread, 800 CPU ms per step of 8 (100 per image)
+      assert.deepEqual(wasm, {
+        images_per_s: 5, batch: 8, cpu_ms_per_step: 400,
+        pytorch: { threads: 1, batch: 8, images_per_s: 10, cpu_ms_per_step: 800, peak_rss_mb: 100 },
+        vs_pytorch: 0.5, // 5 / 10
+        vs_pytorch_cpu: 2, // PyTorch 100 CPU ms per image / resdet 400 / 8 = 50
+      });
+      assert.equal(native.vs_pytorch_cpu, undefined); // no CPU time given
       assert.equal(wasmW2.vs_pytorch, 0.4); // 8 / 20
       assert.equal(native.vs_pytorch, 1.5); // 30 / 20
       assert.deepEqual(failing, { images_per_s: 1, pytorch: { error: 'RuntimeError: out of memory' } });
