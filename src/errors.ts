@@ -130,18 +130,24 @@ class BoundedText {
   }
 }
 
+/** A string from a file, for a message: at most `max` characters, then `...`. */
+export function cut(s: string, max = 80): string {
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
 /** Longest error message the CLI prints before cutting it (a long path plus a quoted value fit). */
 export const MAX_MESSAGE = 1000;
 
 /**
  * An error message as one line of readable length: line breaks (sharp's and libvips's messages
- * have several) become `; ` (a space after punctuation), and a message longer than `max` is cut
+ * have several) become `; ` (a space after punctuation or before a parenthesis), and a message longer than `max` is cut
  * with a note of how much was left out, so a value echoed from a hostile file cannot flood the
  * terminal.
  */
 export function oneLine(message: string, max = MAX_MESSAGE): string {
   const lines = message.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
-  // `; ` between lines, a plain space after a line that ends in punctuation already
-  const s = lines.reduce((acc, l) => (acc === '' ? l : `${acc}${/[:;,.]$/.test(acc) ? ' ' : '; '}${l}`), '');
+  // `; ` between lines, a plain space after a line that ends in punctuation already or before a
+  // parenthesis (commander's "unknown command 'x'\n(Did you mean y?)")
+  const s = lines.reduce((acc, l) => (acc === '' ? l : `${acc}${/[:;,.]$/.test(acc) || l.startsWith('(') ? ' ' : '; '}${l}`), '');
   return s.length > max ? `${s.slice(0, max)}... (${s.length - max} more characters)` : s;
 }
