@@ -93,7 +93,7 @@ function readOwner(file: string): (LockOwner & { ino: number }) | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string') {
-      return { pid: o.pid, host: o.host, started: String(o.started ?? '?'), command: String(o.command ?? '?'), ...(typeof o.procStart === 'string' ? { procStart: o.procStart } : {}), ino };
+      return { pid: o.pid, host: oneLine(o.host), started: oneLine(String(o.started ?? '?')), command: oneLine(String(o.command ?? '?')), ...(typeof o.procStart === 'string' ? { procStart: o.procStart } : {}), ino };
     }
   } catch {
     // not JSON: handled below as a foreign file
@@ -102,6 +102,27 @@ function readOwner(file: string): (LockOwner & { ino: number }) | undefined {
 }
 
 let lockCounter = 0;
+
+/** Folds a text to one line of at most 200 characters (it ends up in an error message). */
+function oneLine(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > 200 ? `${t.slice(0, 200)}...` : t;
+}
+
+/**
+ * Gives the complete file `tmp` the name `file` unless that name exists (EEXIST). A hard link
+ * does it atomically; on a file system without hard links, an exclusive create and a copy
+ * (a reader may then briefly see a partial lock, which it treats as foreign).
+ */
+function takeName(tmp: string, file: string): void {
+  try {
+    fs.linkSync(tmp, file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    fs.copyFileSync(tmp, file, fs.constants.COPYFILE_EXCL);
+  }
+}
 
 /**
  * Takes the lock of `dir` (created when missing) for this process.
@@ -114,19 +135,25 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
   const abs = path.resolve(dir);
   // a folder made here and still empty at release is removed again: a run refused on bad
   // input leaves nothing behind
-  const created = !fs.existsSync(abs);
-  fs.mkdirSync(abs, { recursive: true });
+  const st = fs.statSync(abs, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) throw new UserError(`${abs}: ${flag}: expected a folder, got a file`);
+  const created = !st;
   const file = path.join(abs, LOCK_FILE);
   const procStart = processStartTime(process.pid);
-  const me: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' '), ...(procStart ? { procStart } : {}) };
+  const me: LockOwner = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: oneLine(process.argv.slice(1).join(' ')), ...(procStart ? { procStart } : {}) };
   lockCounter += 1;
   const tmp = path.join(abs, `${LOCK_FILE}.${process.pid}.${lockCounter}.tmp`);
-  fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
+  } catch (err) {
+    throw new UserError(`${abs}: ${flag}: cannot write the run's lock there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   try {
     // Two tries: the second after removing a stale lock (a concurrent taker may win it instead).
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        fs.linkSync(tmp, file);
+        takeName(tmp, file);
         let released = false;
         return {
           file,
@@ -146,7 +173,8 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
           },
         };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw new UserError(`${file}: ${flag}: cannot write the run's lock there (${code ?? (err as Error).message})`);
       }
       const owner = readOwner(file);
       if (!owner) {

@@ -70,6 +70,13 @@ describe('src/io/lock', () => {
     assert.deepEqual(fs.readdirSync(dir), [LOCK_FILE]);
   });
 
+  it('an --out that is a file is one error line', () => {
+    const file = path.join(tmpDir('resdet-lock-'), 'out');
+    fs.writeFileSync(file, 'x');
+    assert.throws(() => lockFolder(file), { name: 'UserError', message: `${file}: --out: expected a folder, got a file` });
+    assert.equal(fs.readFileSync(file, 'utf8'), 'x');
+  });
+
   it('removeStaleTempFiles removes dead writers\' temp files only', () => {
     const dir = tmpDir('resdet-tmp-');
     const dead = deadPid();
