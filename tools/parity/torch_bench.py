@@ -331,10 +331,15 @@ def run_parent(args):
     for s in specs:
         spec = ALIASES.get(s, s)
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, os.path.abspath(__file__), '--child', spec, '--threads', str(args.threads), '--steps', str(args.steps)],
-                           capture_output=True, text=True, timeout=args.timeout or None)
-        lines = p.stdout.strip().splitlines()
-        if p.returncode == 0 and lines and lines[-1].startswith('{'):
+        try:
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), '--child', spec, '--threads', str(args.threads), '--steps', str(args.steps)],
+                               capture_output=True, text=True, timeout=args.timeout or None)
+        except subprocess.TimeoutExpired:
+            p = None
+        lines = p.stdout.strip().splitlines() if p else []
+        if p is None:
+            r = {'case': spec, 'error': f'timed out after {args.timeout:g} s (--timeout)'}
+        elif p.returncode == 0 and lines and lines[-1].startswith('{'):
             r = json.loads(lines[-1])
         else:
             err = [line for line in p.stderr.strip().splitlines() if line.strip()]
