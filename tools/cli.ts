@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { UserError } from '../src/errors.ts';
 import { COMMANDS, commandNamed, type CommandName } from './commands/index.ts';
 import { debugWanted, errorDetails, formatError, isHelpExit, type TaggedCommanderError, type WasmHeap } from './cli-errors.ts';
 
@@ -23,11 +24,17 @@ export async function buildProgram(only?: readonly CommandName[]): Promise<Comma
   const program = new Command('resdet')
     .description(pkg.description)
     .version(pkg.version)
-    .option('--backend <name>', 'force a compute backend (tensorflow-gpu, tensorflow, wasm, cpu); also RESDET_BACKEND')
+    .option('--backend <name>', 'force a compute backend (tensorflow-gpu, tensorflow, native, wasm, cpu); also RESDET_BACKEND')
+    .option('--threads <n>', 'threads of the native backend (default: every core); also RESDET_THREADS')
     .option('--verbose', 'on an error, print its stack trace too (also RESDET_DEBUG=1)');
   program.hook('preAction', (cmd) => {
     const backend = cmd.opts().backend as string | undefined;
     if (backend) process.env.RESDET_BACKEND = backend;
+    const threads = cmd.opts().threads as string | undefined;
+    if (threads !== undefined) {
+      if (!/^[1-9]\d*$/.test(threads)) throw new UserError(`--threads: expected a positive whole number, got '${threads}'`);
+      process.env.RESDET_THREADS = threads;
+    }
   });
   const names = only ?? (Object.keys(COMMANDS) as CommandName[]);
   for (const name of names) (await COMMANDS[name]())(program);
