@@ -49,8 +49,8 @@ export interface NativeAddon {
   batchNorm(x: F32, mean: F32, variance: F32, offset: MaybeF32, scale: MaybeF32, out: F32, channels: number, eps: number): void;
 }
 
-/** Where the build puts the addon. */
-export const ADDON_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'resdet_native.node');
+/** Where the build puts the addon (RESDET_NATIVE_ADDON names another file, e.g. to test the fallback). */
+export const ADDON_PATH = process.env.RESDET_NATIVE_ADDON || path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'resdet_native.node');
 
 let loaded: NativeAddon | undefined;
 
@@ -61,7 +61,7 @@ let loaded: NativeAddon | undefined;
 export function loadAddon(): NativeAddon {
   if (loaded) return loaded;
   if (!fs.existsSync(ADDON_PATH)) {
-    throw new Error('native addon not built (apt-get install g++ libdnnl-dev, then npm run build:native)');
+    throw new Error(`native addon not built (${ADDON_PATH} is missing: apt-get install g++ libdnnl-dev, then npm run build:native)`);
   }
   const require = createRequire(import.meta.url);
   loaded = require(ADDON_PATH) as NativeAddon;

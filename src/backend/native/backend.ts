@@ -40,9 +40,15 @@ export class NativeBackend extends MathBackendCPU {
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
-  /** The float32 values of a tensor, as stored (no copy). */
+  /**
+   * The float32 values of a tensor, as stored (no copy). Some cpu kernels store a float32
+   * tensor's values in another array type (e.g. a plain or Int32 array from a fill or a cast);
+   * those are converted once and stored back as a Float32Array.
+   */
   f32(t: tf.TensorInfo): Float32Array {
-    return this.data.get(t.dataId).values as Float32Array;
+    const entry = this.data.get(t.dataId);
+    if (!(entry.values instanceof Float32Array)) entry.values = Float32Array.from(entry.values as ArrayLike<number>);
+    return entry.values;
   }
 
   /** An output buffer of `length` floats, contents undefined (the kernel writes every element). */
