@@ -2,10 +2,12 @@
  * A minimal read-only zip reader over a file's bytes: the central directory (with zip64 sizes
  * and offsets), stored and deflate entries. Enough for PyTorch's zip checkpoints (torch >= 1.6
  * writes stored entries, 64-byte aligned, with miniz), and strict about offsets so a corrupt or
- * hostile archive fails with an error instead of reading outside the file.
+ * hostile archive fails with an error instead of reading outside the file. Deflated entries may
+ * inflate to at most {@link MAX_INFLATE_RATIO} times the archive's size in all (a zip bomb
+ * inflates a thousandfold; weights compress by a few percent), checked before inflating.
  */
 import zlib from 'node:zlib';
-import { UserError } from '../errors.ts';
+import { cut, UserError } from '../errors.ts';
 
 /** One entry of the central directory. */
 export interface ZipEntry {
@@ -16,6 +18,9 @@ export interface ZipEntry {
   size: number;
   localHeaderOffset: number;
 }
+
+/** Bytes all deflated entries of an archive may inflate to, per byte of the archive. */
+export const MAX_INFLATE_RATIO = 32;
 
 const EOCD_SIG = 0x06054b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
@@ -32,6 +37,8 @@ export function isZip(bytes: Uint8Array): boolean {
 export class ZipArchive {
   readonly entries = new Map<string, ZipEntry>();
   private readonly view: DataView;
+  /** bytes inflated so far, against MAX_INFLATE_RATIO */
+  private inflated = 0;
 
   /**
    * @param bytes the whole file
@@ -118,19 +125,29 @@ export class ZipArchive {
   /** The uncompressed bytes of an entry (a view into the file for stored entries). */
   read(name: string): Uint8Array {
     const entry = this.entries.get(name);
-    if (!entry) this.fail(`no entry '${name}'`);
+    if (!entry) this.fail(`no entry '${cut(name)}'`);
     const h = entry.localHeaderOffset;
-    if (this.u32(h) !== LOCAL_SIG) this.fail(`entry '${name}': bad local header at ${h}`);
+    if (this.u32(h) !== LOCAL_SIG) this.fail(`entry '${cut(name)}': bad local header at ${h}`);
     const start = h + 30 + this.u16(h + 26) + this.u16(h + 28);
     const end = start + entry.compressedSize;
-    if (end > this.bytes.length) this.fail(`entry '${name}' [${start}, ${end}) lies outside the file (${this.bytes.length} bytes)`);
+    if (end > this.bytes.length) this.fail(`entry '${cut(name)}' [${start}, ${end}) lies outside the file (${this.bytes.length} bytes)`);
     const raw = this.bytes.subarray(start, end);
     if (entry.method === 0) return raw;
     if (entry.method === 8) {
-      const out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
-      if (out.length !== entry.size) this.fail(`entry '${name}': inflated ${out.length} bytes, directory says ${entry.size}`);
+      this.inflated += entry.size;
+      if (this.inflated > MAX_INFLATE_RATIO * this.bytes.length) {
+        this.fail(`entry '${cut(name)}': inflating it would make ${this.inflated} bytes, more than ${MAX_INFLATE_RATIO} times this ${this.bytes.length}-byte archive; refusing to (a zip bomb?)`);
+      }
+      let out: Buffer;
+      try {
+        out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
+      } catch (err) {
+        // corrupt data (Z_DATA_ERROR), or more output than the directory declares
+        return this.fail(`entry '${cut(name)}': cannot inflate it (${(err as Error).message})`);
+      }
+      if (out.length !== entry.size) this.fail(`entry '${cut(name)}': inflated ${out.length} bytes, directory says ${entry.size}`);
       return new Uint8Array(out.buffer, out.byteOffset, out.length);
     }
-    return this.fail(`entry '${name}': compression method ${entry.method} is not supported (stored or deflate only)`);
+    return this.fail(`entry '${cut(name)}': compression method ${entry.method} is not supported (stored or deflate only)`);
   }
 }

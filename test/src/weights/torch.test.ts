@@ -6,7 +6,7 @@ import { makeZip, torchZip } from '../../helpers/hostile-weights.ts';
 import { requireShared } from '../../helpers/shared.ts';
 import { MAX_BYTES_PER_FILE_BYTE } from '../../../src/weights/budget.ts';
 import { readTorchCheckpoint } from '../../../src/weights/torch.ts';
-import { ZipArchive } from '../../../src/weights/zip.ts';
+import { MAX_INFLATE_RATIO, ZipArchive } from '../../../src/weights/zip.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/weights');
 const read = (name: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(FIXTURES, name)));
@@ -91,6 +91,18 @@ describe('weights/torch', () => {
     assert.throws(() => readTorchCheckpoint(zip, 's.pt'), err);
     // two views of one storage (tied weights) are fine
     assert.equal(readTorchCheckpoint(torchZip(views.slice(0, 2)), 'tied.pt').tensors.size, 2);
+  });
+
+  it('refuses deflated entries that inflate past MAX_INFLATE_RATIO times the archive, and corrupt deflate data', () => {
+    // 8 MB of zeros deflates to about 8 KB: a thousandfold, where weights shrink by a few percent
+    const bomb = makeZip([{ name: 'archive/data.pkl', data: new Uint8Array(8 * 2 ** 20), deflate: true }]);
+    const zip = new ZipArchive(bomb, 'bomb.pt');
+    assert.throws(() => zip.read('archive/data.pkl'), new RegExp(`^UserError: bomb\\.pt: zip: entry 'archive/data\\.pkl': inflating it would make 8388608 bytes, more than ${MAX_INFLATE_RATIO} times this ${bomb.length}-byte archive`));
+    const ok = makeZip([{ name: 'a', data: new Uint8Array(1000).fill(7), deflate: true }]);
+    // flip bits inside the deflate stream (after the 30-byte local header and the 1-byte name)
+    const corrupt = ok.slice();
+    for (let i = 31; i < 36; i++) corrupt[i] ^= 0xff;
+    assert.throws(() => new ZipArchive(corrupt, 'c.pt').read('a'), /^UserError: c\.pt: zip: entry 'a': (cannot inflate it|inflated \d+ bytes)/);
   });
 
   it('loads the real akamaster CIFAR ResNet-20 and ResNet-32 (legacy format)', function () {
