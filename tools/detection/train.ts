@@ -36,6 +36,8 @@ export interface TrainSettings extends Pick<Recipe, 'batchSize' | 'lr' | 'steps'
   weights?: string;
   /** a frozen-BN recipe trained from random weights on request (`--from-scratch`) */
   fromScratch?: boolean;
+  /** images of the split when the run started, checked on resume (the data may move, not change) */
+  images?: number;
 }
 
 /** A detector checkpoint's whole config. */
@@ -167,6 +169,7 @@ function freshConfig(o: TrainDetectorOptions, set: DetectionSet, data: string, f
     classes: [...set.classes],
     // from scratch, BN learns and nothing is frozen (as the shapes recipe)
     detector: { ...r.detector, ...(o.fromScratch ? { freezeBackbone: false } : {}), seed },
+    ...(r.pooledSize !== undefined ? { pooledSize: r.pooledSize } : {}),
     input: { minSize: o.minSize ?? r.minSize, maxSize: o.maxSize ?? r.maxSize, norm: o.norm ?? r.norm },
     train: {
       preset, data, format, split,
@@ -294,6 +297,10 @@ async function trainWith(o: TrainDetectorOptions, out: string, ckptFile: string,
   const resumeFrom = held.ckpt;
   const set = loadDetectionSet({ data: t.data, format: t.format, split: t.split, classes: config.classes });
   if (set.records.length === 0) throw new UserError(`${t.data}: --split ${t.split}: no images to train on`);
+  if (t.images !== undefined && t.images !== set.records.length) {
+    throw new UserError(`${t.data}: --data: expected the data the run being resumed trained on (${t.images} images in ${t.split}), got ${set.records.length}`);
+  }
+  t.images = set.records.length;
   const dropped = droppedObjects(set);
   if (dropped.objects > 0) {
     const warn = o.onWarning ?? ((line: string) => process.stderr.write(`resdet: warning: ${line}\n`));

@@ -90,6 +90,8 @@ interface ClassifierRunConfig {
   iterations: number;
   trainImages: number | null;
   workers: number;
+  /** what the data folder held when the run started, checked on resume (the folder may move, not change) */
+  found?: { images: number; classes: number };
 }
 
 /** Looks up a recipe by name; the error lists the valid ones. */
@@ -212,6 +214,11 @@ async function trainWith(config: ClassifierRunConfig, o: ClassifierRunOptions, c
   const startStep = held.ckpt?.step;
   const data = openClassificationData(config.data);
   if (!data.train) throw new UserError(`${config.data}: expected a training set (train/, data_batch_*.bin or train-images-idx3-ubyte), got none`);
+  const found = { images: data.train.records.length, classes: data.train.classes.length };
+  if (config.found && !same(config.found, found)) {
+    throw new UserError(`${config.data}: --data: expected the data the run being resumed trained on (${config.found.images} training images of ${config.found.classes} classes), got ${found.images} images of ${found.classes} classes`);
+  }
+  config.found = found;
   let train: ClassificationSet = data.train;
   if (config.trainImages !== null && config.trainImages < train.records.length) {
     train = holdOut(train, train.records.length - config.trainImages, seed).train;

@@ -87,6 +87,16 @@ describe('resdet train-classifier', () => {
     } finally {
       fs.rmSync(lock);
     }
+    // --data may name a moved folder, not other data: 36 training images instead of 40
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-tc-other-'));
+    try {
+      writeTinyCifar(other);
+      fs.writeFileSync(path.join(other, 'data_batch_5.bin'), fs.readFileSync(path.join(other, 'data_batch_5.bin')).subarray(0, 4 * 3073));
+      await assert.rejects(trainClassifier({ out, resume: true, data: other, quiet: true }), (e: Error) => e.name === 'UserError'
+        && e.message === `${other}: --data: expected the data the run being resumed trained on (40 training images of 10 classes), got 36 images of 10 classes`);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
     assert.deepEqual(files(), before);
     const fresh = path.join(dir, 'no-data');
     await assert.rejects(trainClassifier({ model: 'resnet20', out: fresh, quiet: true }), /^UserError: --data: required for a new run \(--resume takes it from the checkpoint\)$/);

@@ -73,6 +73,18 @@ describe('tools: train-detector misuse (tiny shapes set)', function () {
     assert.deepEqual(snapshot(run), before);
   });
 
+  it('--resume --data may name a moved folder, not other data', async function () {
+    const fewer = path.join(tmp, 'fewer');
+    fs.cpSync(data, fewer, { recursive: true });
+    const list = path.join(fewer, 'VOC2007/ImageSets/Main/train.txt');
+    const ids = fs.readFileSync(list, 'utf8').trim().split('\n');
+    fs.writeFileSync(list, `${ids.slice(1).join('\n')}\n`);
+    const before = snapshot(run);
+    await assert.rejects(trainDetector({ out: run, resume: true, data: fewer, ...tiny }), (e: Error) => e.name === 'UserError'
+      && e.message === `${fewer}: --data: expected the data the run being resumed trained on (${ids.length} images in train), got ${ids.length - 1}`);
+    assert.deepEqual(snapshot(run), before);
+  });
+
   it('a folder held by a live run is refused before anything is read or written', async function () {
     const lock = path.join(run, LOCK_FILE);
     // this test process is alive: its lock holds the folder
