@@ -169,7 +169,6 @@ function freshConfig(o: TrainDetectorOptions, set: DetectionSet, data: string, f
     classes: [...set.classes],
     // from scratch, BN learns and nothing is frozen (as the shapes recipe)
     detector: { ...r.detector, ...(o.fromScratch ? { freezeBackbone: false } : {}), seed },
-    ...(r.pooledSize !== undefined ? { pooledSize: r.pooledSize } : {}),
     input: { minSize: o.minSize ?? r.minSize, maxSize: o.maxSize ?? r.maxSize, norm: o.norm ?? r.norm },
     train: {
       preset, data, format, split,
