@@ -46,6 +46,8 @@ export interface NativeAddon {
   binary(op: number, a: F32, aShape: Int32Array, b: F32, bShape: Int32Array, out: F32, outShape: Int32Array): void;
   unary(op: number, x: F32, out: F32, alpha: number): void;
   reduce(op: number, x: F32, out: F32, outer: number, r: number, inner: number): void;
+  slice(x: F32, xShape: Int32Array, begin: Int32Array, out: F32, outShape: Int32Array): void;
+  pad(x: F32, xShape: Int32Array, before: Int32Array, out: F32, outShape: Int32Array, value: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: MaybeF32, scale: MaybeF32, out: F32, channels: number, eps: number): void;
 }
 

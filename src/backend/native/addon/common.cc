@@ -220,6 +220,7 @@ napi_value init(napi_env env, napi_value exports) {
   registerMatmul(env, exports);
   registerPool(env, exports);
   registerEltwise(env, exports);
+  registerCopy(env, exports);
   return exports;
 }
 }  // namespace

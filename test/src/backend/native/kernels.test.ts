@@ -138,6 +138,19 @@ describe('native backend kernels vs the cpu backend', function () {
     assert.ok((await cpuVsNative(() => tf.moments(tf.tensor(big, [8, 32, 32, 16]), [0, 1, 2]).variance)) < TOL);
   });
 
+  it('Slice and PadV2 up to rank 6 (option-A shortcuts), and their gradients', async () => {
+    const x = wave(2 * 6 * 6 * 3, 0.21);
+    const f = () => {
+      const xt = tf.tensor4d(x, [2, 6, 6, 3]);
+      const sub = (a: tf.Tensor) => tf.reshape(tf.slice(tf.reshape(a, [2, 3, 2, 3, 2, 3]), [0, 0, 1, 0, 0, 0], [2, 3, 1, 3, 1, 3]), [2, 3, 3, 3]);
+      const y = tf.pad(sub(xt), [[0, 0], [1, 0], [0, 2], [2, 2]], 0.5);
+      const r = tf.tensor(wave(y.size, 0.37), y.shape);
+      return [y, tf.slice(xt, [1, 2, 0, 1], [1, -1, 4, 2]), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.pad(sub(a), [[0, 0], [1, 0], [0, 2], [2, 2]]), r)))(xt)];
+    };
+    assert.ok((await cpuVsNative(f)) === 0, 'copies are exact');
+    assert.equal(fallbacks(tf.Slice) + fallbacks(tf.PadV2), 0);
+  });
+
   it('FusedBatchNorm with per-channel and scalar parameters', async () => {
     const x = wave(2 * 5 * 5 * 7, 0.41);
     const p = (f: number, plus = 0) => tf.tensor1d(Float32Array.from(wave(7, f), (v) => v + plus));
