@@ -71,6 +71,16 @@ export function isWasmOutOfMemory(err: unknown, heap?: WasmHeap): boolean {
   return heap !== undefined && heap.bytes >= heap.limit - HEAP_NEARLY_FULL;
 }
 
+/** JavaScript's and WebAssembly's own error classes: their name tells what kind of bug it is. */
+const BUILTIN_ERRORS = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError', 'EvalError', 'URIError', 'AggregateError', 'RuntimeError', 'CompileError', 'LinkError']);
+
+/** The backend to suggest when wasm runs out of memory. */
+function nativeHint(heap?: WasmHeap): string {
+  return heap?.nativeBackend
+    ? `the native backend (RESDET_BACKEND=${heap.nativeBackend})`
+    : 'a native backend (npm install @tensorflow/tfjs-node, then RESDET_BACKEND=tensorflow)';
+}
+
 /**
  * The one line (after `resdet: error: `) that reports `err`.
  * @param heap the wasm heap when the error was caught, if the wasm backend was in use
@@ -80,15 +90,17 @@ export function formatError(err: unknown, heap?: WasmHeap): string {
   if (err instanceof UserError) return oneLine(err.message);
   if (isWasmOutOfMemory(err, heap)) {
     const size = heap ? `: its heap reached ${Math.round(heap.bytes / 2 ** 20)} MB of the ${Math.round(heap.limit / 2 ** 20)} MB that wasm32 can address` : '';
-    const native = heap?.nativeBackend
-      ? `the native backend (RESDET_BACKEND=${heap.nativeBackend})`
-      : 'a native backend (npm install @tensorflow/tfjs-node, then RESDET_BACKEND=tensorflow)';
-    return oneLine(`out of memory in the wasm backend${size} (${(err as Error).message.split('\n')[0]}); use ${native}, or a smaller --min-size or --batch-size`);
+    return oneLine(`out of memory in the wasm backend${size} (${(err as Error).message.split('\n')[0]}); use ${nativeHint(heap)}, or a smaller --min-size or --batch-size`);
+  }
+  const worker = err instanceof Error && err.name === 'DataParallelError' ? /^(data-parallel worker \d+): ([^]*)$/.exec(err.message) : null;
+  if (worker && WASM_ABORT.test(worker[2])) {
+    // a worker's heap is not visible from here: say what is most likely
+    return oneLine(`the wasm backend of ${worker[1]} aborted (${worker[2].split('\n')[0]}), most likely out of memory; use ${nativeHint(heap)}, fewer --workers, or a smaller --min-size or --batch-size`);
   }
   if (err instanceof Error) {
-    // sharp's, Node's and the workers' errors are plain Errors; a TypeError or RangeError is a
-    // bug in resdet and says so by its name
-    const name = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
+    // sharp's, Node's and the workers' errors speak for themselves; a TypeError or RangeError is
+    // a bug in resdet (or a library) and says so by its name
+    const name = BUILTIN_ERRORS.has(err.name) ? `${err.name}: ` : '';
     return oneLine(`${name}${err.message}`);
   }
   return oneLine(String(err));

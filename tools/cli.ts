@@ -65,7 +65,7 @@ async function wasmHeap(): Promise<WasmHeap | undefined> {
 
 /** Prints `err` as one line (and its stack when asked) and sets exit status 1. */
 async function report(err: unknown, argv: readonly string[]): Promise<void> {
-  const heap = err instanceof Error && err.name === 'RuntimeError' ? await wasmHeap() : undefined;
+  const heap = err instanceof Error && (err.name === 'RuntimeError' || err.name === 'DataParallelError') ? await wasmHeap() : undefined;
   let text = `resdet: error: ${formatError(err, heap)}\n`;
   if (debugWanted(argv)) text += errorDetails(err);
   process.exitCode = 1;

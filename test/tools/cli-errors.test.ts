@@ -40,7 +40,11 @@ describe('tools/cli-errors', () => {
 
   it("a worker's exception is one line; its own stack is in the details", () => {
     const err = new DataParallelError('data-parallel worker 1: boom', 'Error: boom\n    at task (worker.ts:1:1)');
-    assert.equal(formatError(err), 'DataParallelError: data-parallel worker 1: boom');
+    assert.equal(formatError(err), 'data-parallel worker 1: boom');
+    // an abort in a worker: its heap is not visible, the likely cause and the remedies are
+    const abort = new DataParallelError('data-parallel worker 0: Aborted(). Build with -sASSERTIONS for more info.');
+    assert.equal(formatError(abort, { bytes: 2 ** 30, limit: GB4, nativeBackend: 'native' }),
+      'the wasm backend of data-parallel worker 0 aborted (Aborted(). Build with -sASSERTIONS for more info.), most likely out of memory; use the native backend (RESDET_BACKEND=native), fewer --workers, or a smaller --min-size or --batch-size');
     assert.match(errorDetails(err), /^DataParallelError: data-parallel worker 1: boom\n[^]*\nin the worker: Error: boom\n {4}at task/);
   });
 
