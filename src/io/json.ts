@@ -41,11 +41,12 @@ export const MAX_JSON_DEPTH = 1000;
 
 /**
  * Throws a UserError naming the file, the limit and the place where JSON text nests deeper than
- * `maxDepth`. One pass over the characters (strings skipped), about 2 ns per character: a
- * sixth of what JSON.parse costs on the same text.
+ * `maxDepth`. One pass over the characters (strings skipped): 0.15-0.2 s for a 46 MB COCO
+ * results file whose JSON.parse took 0.9-1.9 s (fresh processes, load average 8).
  * @param text JSON text (possibly malformed: only brackets outside strings are counted)
  * @param file the file name for messages
  * @param where the record and field holding the text, when it is part of a larger file
+ * @param maxDepth the deepest nesting accepted
  */
 export function checkJsonDepth(text: string, file: string, where = '', maxDepth = MAX_JSON_DEPTH): void {
   let depth = 0;
@@ -73,8 +74,8 @@ function tooDeep(text: string, offset: number, file: string, where: string, maxD
 }
 
 /**
- * Parses JSON text. Nesting deeper than {@link MAX_JSON_DEPTH} is refused first. The fast path is JSON.parse; when it fails, a small recursive-descent parser
- * runs instead. It accepts the bare `NaN`, `Infinity` and `-Infinity` tokens that Python's json
+ * Parses JSON text. Nesting deeper than {@link MAX_JSON_DEPTH} is refused first. The fast path
+ * is JSON.parse; when it fails, a small recursive-descent parser runs instead. It accepts the bare `NaN`, `Infinity` and `-Infinity` tokens that Python's json
  * module writes (so validators can report "score: expected a finite number, got NaN" rather
  * than a syntax error), and otherwise reports the first fault by line and column.
  * @param text the file's content
