@@ -38,20 +38,29 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 }
 
 /**
- * Temporary names resdet's writers use: `.<name>.<pid>.<n>.tmp` (writeFileAtomic) and
- * `<name>.<pid>.tmp` (the metrics log's and the plot's rewrite, `.lock.<pid>.<n>.tmp`); group 1
- * or 2 is the writer's pid.
+ * The pid in a temporary name resdet's writers give `target`: `.<target>.<pid>.<n>.tmp`
+ * (writeFileAtomic) or `<target>.<pid>.<n>.tmp`/`<target>.<pid>.tmp` (the plot's rewrite, the
+ * lock's); undefined for any other name.
  */
-const TEMP_NAME = /^(?:\..+\.(\d+)\.\d+\.tmp|.+\.(\d+)\.tmp)$/;
+function tempPid(name: string, target: string): number | undefined {
+  for (const prefix of [`.${target}.`, `${target}.`]) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)(?:\.\d+)?$/.exec(name.slice(prefix.length, -'.tmp'.length));
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
 
 /**
- * Removes the temporary files that writers killed mid-write left in `dir` (a crash between
- * writing a temporary file and renaming it leaves it behind; nothing else ever removes it).
- * Only files of processes no longer alive are removed, so a live writer's file is never
- * touched. Call it while holding the folder's lock (./lock.ts).
+ * Removes the temporary files that writers killed mid-write left in `dir` for the files
+ * `targets` (a crash between writing a temporary file and renaming it leaves it behind; nothing
+ * else ever removes it). Only names of the targets' temporary files count (a user's own
+ * `notes.1.tmp` is never touched), and only those of processes no longer alive, so a live
+ * writer's file is kept. Call it while holding the folder's lock (./lock.ts).
+ * @param targets file names in `dir`, e.g. `['checkpoint.safetensors', 'metrics.jsonl']`
  * @returns the names removed
  */
-export function removeStaleTempFiles(dir: string): string[] {
+export function removeStaleTempFiles(dir: string, targets: readonly string[]): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -60,10 +69,8 @@ export function removeStaleTempFiles(dir: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = TEMP_NAME.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1] ?? m[2]);
-    if (pid === process.pid || isProcessAlive(pid)) continue;
+    const pid = targets.map((t) => tempPid(name, t)).find((p) => p !== undefined);
+    if (pid === undefined || pid === process.pid || isProcessAlive(pid)) continue;
     const file = path.join(dir, name);
     if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) continue;
     fs.rmSync(file, { force: true });

@@ -14,7 +14,7 @@ import { stepLr } from '../../src/train/schedule.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
 import { removeStaleTempFiles } from '../../src/io/atomic.ts';
 import { checkImageHeaders } from '../../src/io/image-headers.ts';
-import { lockFolder } from '../../src/io/lock.ts';
+import { LOCK_FILE, lockFolder } from '../../src/io/lock.ts';
 import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
 import { TrainingProgress } from '../../src/train/progress.ts';
 import { Trainer, type LogRow, type StepInfo, type TrainTask } from '../../src/train/trainer.ts';
@@ -137,6 +137,10 @@ function positiveInt(v: number | undefined, flag: string): void {
   if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new UserError(`${flag}: expected a positive integer, got ${v}`);
 }
 
+/** The metrics log and the loss curves inside `out`. */
+const LOG_FILE = 'log.jsonl';
+const PLOT_FILE = 'losses.png';
+
 /** The checkpoint path inside `out`. */
 export function checkpointPath(out: string): string {
   return path.join(path.resolve(out), 'checkpoint.safetensors');
@@ -227,7 +231,7 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
   const out = path.resolve(o.out);
   const lock = lockFolder(out);
   try {
-    removeStaleTempFiles(out);
+    removeStaleTempFiles(out, [path.basename(checkpointPath(out)), LOG_FILE, PLOT_FILE, LOCK_FILE]);
     return await trainLocked(o, out);
   } finally {
     lock.release();
@@ -321,7 +325,7 @@ async function trainWith(o: TrainDetectorOptions, out: string, ckptFile: string,
       batchSize: t.batchSize, seed: t.seed, flip: t.flip, prefetch: 2,
       mapper: { minSize: config.input.minSize, maxSize: config.input.maxSize, norm: PIXEL_NORMS[config.input.norm], degenerate: 'drop' },
     });
-    const logFile = path.join(out, 'log.jsonl');
+    const logFile = path.join(out, LOG_FILE);
     const startStep = resumeFrom?.step ?? 0;
     // A resumed run drops rows logged after its checkpoint by the run that was stopped.
     const log = new MetricsLog(logFile, resumeFrom ? startStep : undefined);
@@ -386,7 +390,7 @@ async function trainWith(o: TrainDetectorOptions, out: string, ckptFile: string,
       trainer.dispose();
     }
     const seconds = (Date.now() - t0) / 1000;
-    const plotFile = path.join(out, 'losses.png');
+    const plotFile = path.join(out, PLOT_FILE);
     await writeLossPlot(readMetricsLog(logFile), `Faster R-CNN ${config.backbone}: training losses`, plotFile);
     const images = (step - startStep) * t.batchSize;
     return { checkpoint: ckptFile, step, stepsThisRun: step - startStep, seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0, config, set, logFile, plotFile };

@@ -17,7 +17,7 @@ import { DataParallelError, type DataParallel } from '../../src/parallel/data-pa
 import { UserError } from '../../src/errors.ts';
 import { removeStaleTempFiles } from '../../src/io/atomic.ts';
 import { checkImageHeaders } from '../../src/io/image-headers.ts';
-import { lockFolder } from '../../src/io/lock.ts';
+import { LOCK_FILE, lockFolder } from '../../src/io/lock.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
 import { classificationErrors, classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
 import { MetricsLog, readMetricsLog } from '../../src/train/metrics-log.ts';
@@ -166,7 +166,7 @@ export async function trainClassifier(o: ClassifierRunOptions): Promise<Classifi
   await initBackend();
   const lock = lockFolder(o.out);
   try {
-    removeStaleTempFiles(path.resolve(o.out));
+    removeStaleTempFiles(path.resolve(o.out), [CHECKPOINT_FILE, METRICS_FILE, CURVES_FILE, LOCK_FILE]);
     return await trainLocked(o);
   } finally {
     lock.release();

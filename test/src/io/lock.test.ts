@@ -86,9 +86,11 @@ describe('src/io/lock', () => {
       liveAtomic: `.checkpoint.safetensors.${process.pid}.1.tmp`,
       keep: 'checkpoint.safetensors',
       notTemp: 'notes.tmp',
+      // a dead pid's name pattern, but not a temporary of a file the run writes: the user's
+      userFile: `notes.${dead}.tmp`,
     };
     for (const n of Object.values(names)) fs.writeFileSync(path.join(dir, n), 'x');
-    assert.deepEqual(removeStaleTempFiles(dir).sort(), [names.deadAtomic, names.deadLog].sort());
-    assert.deepEqual(fs.readdirSync(dir).sort(), [names.keep, names.liveAtomic, names.notTemp].sort());
+    assert.deepEqual(removeStaleTempFiles(dir, ['checkpoint.safetensors', 'metrics.jsonl']).sort(), [names.deadAtomic, names.deadLog].sort());
+    assert.deepEqual(fs.readdirSync(dir).sort(), [names.keep, names.liveAtomic, names.notTemp, names.userFile].sort());
   });
 });
