@@ -75,9 +75,10 @@ function tooDeep(text: string, offset: number, file: string, where: string, maxD
 
 /**
  * Parses JSON text. Nesting deeper than {@link MAX_JSON_DEPTH} is refused first. The fast path
- * is JSON.parse; when it fails, a small recursive-descent parser runs instead. It accepts the bare `NaN`, `Infinity` and `-Infinity` tokens that Python's json
- * module writes (so validators can report "score: expected a finite number, got NaN" rather
- * than a syntax error), and otherwise reports the first fault by line and column.
+ * is JSON.parse; when it fails, a small recursive-descent parser runs instead. It accepts the
+ * bare `NaN`, `Infinity` and `-Infinity` tokens that Python's json module writes (so validators
+ * can report "score: expected a finite number, got NaN" rather than a syntax error), and
+ * otherwise reports the first fault by line and column.
  * @param text the file's content
  * @param file the file name for messages
  */
