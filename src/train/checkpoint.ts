@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { inputError, quote } from '../errors.ts';
+import { checkJsonDepth } from '../io/json.ts';
 import { readSafetensorsHeader, writeSafetensors, type SafetensorsArray } from '../weights/safetensors.ts';
 import type { ScheduleState } from './schedule.ts';
 
@@ -109,11 +110,14 @@ export function loadCheckpoint(file: string): Checkpoint {
   if (meta.format !== CHECKPOINT_FORMAT) throw inputError(file, '__metadata__.format', `expected ${quote(CHECKPOINT_FORMAT)}, got ${quote(meta.format)}`);
   if (meta.version !== CHECKPOINT_VERSION) throw inputError(file, '__metadata__.version', `expected ${quote(CHECKPOINT_VERSION)}, got ${quote(meta.version)}`);
   let state: Record<string, unknown>;
+  // the state is untrusted JSON like the header around it: nesting limited (io/json.ts)
+  checkJsonDepth(String(meta.state), file, '__metadata__.state');
   try {
     state = JSON.parse(String(meta.state)) as Record<string, unknown>;
   } catch {
     throw inputError(file, '__metadata__.state', `expected a JSON string, got ${quote(meta.state)}`);
   }
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) throw inputError(file, '__metadata__.state', `expected a JSON object, got ${quote(state)}`);
   if (!Number.isInteger(state.step) || (state.step as number) < 0) throw inputError(file, '__metadata__.state.step', `expected a non-negative integer, got ${quote(state.step)}`);
 
   const bad = entries.find((e) => !e.name.startsWith(MODEL_PREFIX) && !e.name.startsWith(MOMENTUM_PREFIX));

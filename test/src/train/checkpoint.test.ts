@@ -128,6 +128,14 @@ describe('train/checkpoint', () => {
     len.writeBigUInt64LE(BigInt(json2.length));
     assert.throws(() => loadCheckpoint(write(Buffer.concat([len, json2, buf.subarray(8 + n)]))), /__metadata__\.format: expected "resdet-checkpoint", got "other"/);
     assert.throws(() => loadCheckpoint(path.join(dir, 'missing')), /cannot read checkpoint/);
+    // a hostile state: nested 300,000 deep, or not an object
+    for (const [state, message] of [['['.repeat(300_000), /__metadata__\.state: JSON nested more than 1000 levels deep/], ['null', /__metadata__\.state: expected a JSON object, got null/]] as const) {
+      header.__metadata__.format = 'resdet-checkpoint';
+      header.__metadata__.state = state;
+      const json3 = Buffer.from(JSON.stringify(header));
+      len.writeBigUInt64LE(BigInt(json3.length));
+      assert.throws(() => loadCheckpoint(write(Buffer.concat([len, json3, buf.subarray(8 + n)]))), message);
+    }
     assert.equal(tf.memory().numTensors, before);
   });
   it('loads a checkpoint written before the shared encoder, and writes the same bytes today', () => {
