@@ -20,6 +20,7 @@
  * Keras 1 files name BN's variance `running_std` (it always held the variance) and kernels `W`.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type H5Wasm from 'h5wasm/node';
 import { cut, UserError } from '../errors.ts';
@@ -88,14 +89,26 @@ export async function readKerasH5(file: string): Promise<KerasLayers> {
   if (!isHdf5(head)) throw new UserError(`${file}: cannot open as HDF5 (no HDF5 signature): expected a Keras .h5 weights file`);
   // h5wasm compiles the HDF5 library at import (several CPU seconds): load it only when a
   // Keras file is actually read, not at every CLI start.
-  const h5wasm: typeof H5Wasm = (await import('h5wasm/node')).default;
+  const mod = await import('h5wasm/node');
+  const h5wasm: typeof H5Wasm = mod.default;
   await h5wasm.ready;
-  let h5: InstanceType<typeof h5wasm.File>;
+  const diagnostics = new Hdf5Diagnostics(mod.FS);
   try {
-    h5 = new h5wasm.File(path.resolve(file), 'r');
+    return readLayers(h5wasm, file, budget);
   } catch (err) {
-    throw new UserError(`${file}: cannot open as HDF5 (${(err as Error).message})`);
+    if (err instanceof UserError) throw err;
+    // h5wasm's own messages ("error - name not defined!") say little; HDF5's innermost one does
+    throw new UserError(`${file}: cannot read as HDF5 (${diagnostics.innermost() ?? (err as Error).message})`);
+  } finally {
+    diagnostics.restore();
   }
+}
+
+/** The layers of an open-able Keras file; h5wasm calls are synchronous, all of them in here. */
+function readLayers(h5wasm: typeof H5Wasm, file: string, budget: ReadBudget): KerasLayers {
+  const h5 = new h5wasm.File(path.resolve(file), 'r');
+  // a file HDF5 cannot open (truncated, corrupt) gets id -1, not an exception
+  if (h5.file_id < 0n) throw new Error('cannot open it');
   try {
     const root = (h5.keys().includes('model_weights') ? h5.get('model_weights') : h5) as InstanceType<typeof h5wasm.Group>;
     const layerNames = asStrings(root.attrs.layer_names?.value);
@@ -121,6 +134,54 @@ export async function readKerasH5(file: string): Promise<KerasLayers> {
     return layers;
   } finally {
     h5.close();
+  }
+}
+
+/** The part of Emscripten's FS that h5wasm exports and this file uses. */
+interface EmscriptenFs {
+  getStream(fd: number): { nfd?: unknown } | null;
+}
+
+/**
+ * The HDF5 library prints its error stack (dozens of lines per failure) straight to file
+ * descriptor 2. While an instance is alive, Emscripten's stream 2 of h5wasm writes to a
+ * temporary file instead (its `nfd`, the Node descriptor behind it, is swapped), so the CLI keeps
+ * its one error line and the innermost HDF5 message ("truncated file: eof = 3000, ...") goes
+ * into it. Without that stream (another h5wasm build), diagnostics print as before.
+ */
+class Hdf5Diagnostics {
+  private stream: { nfd?: unknown } | null = null;
+  private saved: unknown;
+  private fd = -1;
+  private readonly dir: string;
+
+  constructor(FS: unknown) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-hdf5-'));
+    const stream = (FS as EmscriptenFs | null)?.getStream?.(2);
+    if (stream && typeof stream.nfd === 'number') {
+      this.fd = fs.openSync(path.join(this.dir, 'stderr'), 'w+');
+      this.stream = stream;
+      this.saved = stream.nfd;
+      stream.nfd = this.fd;
+    }
+  }
+
+  /** The last (innermost) message of the error stacks HDF5 printed, if any. */
+  innermost(): string | undefined {
+    if (this.fd < 0) return undefined;
+    const text = fs.readFileSync(path.join(this.dir, 'stderr'), 'utf8');
+    // the first stack is the failure (later ones follow from it); its last entry is the cause
+    const first = text.split(/^HDF5-DIAG: /m).find((t) => t.trim()) ?? '';
+    return [...first.matchAll(/^\s*#\d+: .* in [\w.]+\(\): (.*)$/gm)].at(-1)?.[1].trim();
+  }
+
+  /** Puts stream 2 back and removes the temporary file. */
+  restore(): void {
+    if (this.stream) this.stream.nfd = this.saved;
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.stream = null;
+    this.fd = -1;
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -86,6 +86,14 @@ describe('weights/keras-h5', () => {
     await assert.rejects(readKerasH5(path.join(FIXTURES, 'tiny-net.json')), /tiny-net\.json: cannot open as HDF5/);
   });
 
+  it("a truncated file: one error with HDF5's own reason, not its error stack", async () => {
+    const file = path.join(tmpDir('resdet-h5-'), 'cut.h5');
+    fs.writeFileSync(file, fs.readFileSync(H5).subarray(0, 3000));
+    await assert.rejects(readKerasH5(file), new RegExp(`^UserError: .*cut\\.h5: cannot read as HDF5 \\(truncated file: eof = 3000, sblock->base_addr = 0, stored_eof = ${fs.statSync(H5).size}\\)$`));
+    // the diagnostics went to a temporary file, and stream 2 is back: a good file still reads
+    assert.ok((await readKerasH5(H5)).size > 0);
+  });
+
   it('refuses a dataset declaring more data than the file holds, before reading it', async () => {
     // 2^28 float32 (1 GB) over no written chunk: reading it took 18.7 s and 3.6 GB
     const file = path.join(tmpDir('resdet-h5-'), 'sparse.h5');
