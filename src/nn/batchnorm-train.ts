@@ -12,8 +12,12 @@
  *
  * with two per-channel reductions, and dx written as dy * k + (x - mean) * b + c with per-channel
  * k, b, c so that no further full-size reduction or normalised copy of x is needed.
+ *
+ * A backend with resdet's fused kernels (BATCH_NORM_TRAIN, src/backend/custom-kernels.ts: the
+ * native backend) runs the same forward and backward as one kernel each, two passes over x.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, hasKernel } from '../backend/custom-kernels.ts';
 
 /** Receives the batch mean and biased variance [C] (e.g. to update running statistics). */
 export type BatchStatsHook = (mean: tf.Tensor, variance: tf.Tensor) => void;
@@ -29,6 +33,7 @@ export type BatchStatsHook = (mean: tf.Tensor, variance: tf.Tensor) => void;
  * @returns y, shaped as x
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, onStats?: BatchStatsHook): tf.Tensor {
+  if (hasKernel(BATCH_NORM_TRAIN)) return fusedBatchNormTrain(x, gamma, beta, eps, onStats);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / x.shape[x.rank - 1];
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -57,6 +62,25 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
             tf.mul(centred, tf.mul(tf.mul(c, tf.square(invStd)), sumDyCentred)));
           return [dx, dGamma, dBeta];
         });
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/** batchNormTrain through the backend's fused kernels (same contract). */
+function fusedBatchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, onStats?: BatchStatsHook): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [value, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xi, gamma: g, beta: b }, { eps }) as tf.Tensor[];
+    onStats?.(mean, variance);
+    save([xi, g, mean, variance]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, gs, ms, vs] = saved;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy: dy as tf.Tensor, x: xs, gamma: gs, mean: ms, variance: vs }, { eps }) as tf.Tensor[];
       },
     };
   });

@@ -48,6 +48,9 @@ export interface NativeAddon {
   reduce(op: number, x: F32, out: F32, outer: number, r: number, inner: number): void;
   slice(x: F32, xShape: Int32Array, begin: Int32Array, out: F32, outShape: Int32Array): void;
   pad(x: F32, xShape: Int32Array, before: Int32Array, out: F32, outShape: Int32Array, value: number): void;
+  /** training batch norm over all rows of x [rows, channels]: writes y and the batch mean / biased variance */
+  bnTrainForward(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, channels: number, eps: number): void;
+  bnTrainBackward(dy: F32, x: F32, gamma: F32, mean: F32, variance: F32, dx: F32, dgamma: F32, dbeta: F32, channels: number, eps: number): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: MaybeF32, scale: MaybeF32, out: F32, channels: number, eps: number): void;
 }
 

@@ -11,6 +11,7 @@
  * native memory stays flat.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import os from 'node:os';
 import type { backend_util } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { configuredThreads } from '../threads.ts';
@@ -20,8 +21,12 @@ import { BufferPool } from './pool.ts';
 
 export const NATIVE_BACKEND = 'native';
 
-/** Bytes of freed output buffers kept for reuse (RESDET_NATIVE_POOL_MB, default 1024). */
-const POOL_BYTES = (Number(process.env.RESDET_NATIVE_POOL_MB) > 0 ? Number(process.env.RESDET_NATIVE_POOL_MB) : 1024) * 2 ** 20;
+/**
+ * Bytes of freed output buffers kept for reuse: RESDET_NATIVE_POOL_MB, default a quarter of the
+ * machine's memory up to 8 GB (a training step frees and reallocates its whole working set; a
+ * pool smaller than it sends the rest to fresh, page-faulting allocations every step).
+ */
+const POOL_BYTES = Number(process.env.RESDET_NATIVE_POOL_MB) > 0 ? Number(process.env.RESDET_NATIVE_POOL_MB) * 2 ** 20 : Math.min(os.totalmem() / 4, 8 * 2 ** 30);
 
 /** The cpu backend with the addon beside it. */
 export class NativeBackend extends MathBackendCPU {
@@ -127,7 +132,7 @@ export function registerNativeBackend(): void {
   }
   // ... and the hot ones run natively.
   for (const config of NATIVE_KERNELS) {
-    tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
+    if (tf.getKernel(config.kernelName, NATIVE_BACKEND)) tf.unregisterKernel(config.kernelName, NATIVE_BACKEND);
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
   }
   registered = true;

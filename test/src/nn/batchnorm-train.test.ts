@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../../../src/backend/index.ts';
 import { batchNormTrain } from '../../../src/nn/batchnorm-train.ts';
 import { BatchNorm2d } from '../../../src/nn/index.ts';
+import { requireNative } from '../../helpers/native.ts';
 
 /** Deterministic, non-symmetric test values (no RNG state shared with other tests). */
 function wave(shape: number[], f: number, phase = 0, scale = 1, offset = 0): tf.Tensor {
@@ -62,9 +64,11 @@ describe('batchNormTrain (closed-form BN backward)', function () {
     assert.equal(tf.memory().numTensors, before);
   });
 
-  for (const backend of ['wasm', 'cpu']) {
+  // native (when built here): the fused kernels of src/backend/native/addon/bn.cc
+  for (const backend of ['native', 'wasm', 'cpu']) {
     for (const shape of SHAPES) {
-      it(`${backend} [${shape}]: forward and gradients (x, gamma, beta) equal the moments formulation`, async () => {
+      it(`${backend} [${shape}]: forward and gradients (x, gamma, beta) equal the moments formulation`, async function () {
+        if (backend === 'native') await requireNative(this);
         await tf.setBackend(backend);
         const c = shape[shape.length - 1];
         const x = wave(shape, 0.37, 0.1, 2, 0.5);
@@ -86,7 +90,8 @@ describe('batchNormTrain (closed-form BN backward)', function () {
       });
     }
 
-    it(`${backend}: BatchNorm2d training step through tf.variableGrads; running statistics as PyTorch`, async () => {
+    it(`${backend}: BatchNorm2d training step through tf.variableGrads; running statistics as PyTorch`, async function () {
+      if (backend === 'native') await requireNative(this);
       await tf.setBackend(backend);
       const bn = new BatchNorm2d(3, { momentum: 0.1 });
       bn.weight.assign(tf.tensor1d([0.5, 1, 2]));

@@ -221,6 +221,7 @@ napi_value init(napi_env env, napi_value exports) {
   registerPool(env, exports);
   registerEltwise(env, exports);
   registerCopy(env, exports);
+  registerBatchNormTrain(env, exports);
   return exports;
 }
 }  // namespace

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <climits>
 #include <limits>
 
 namespace resdet {
@@ -127,7 +128,10 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
     need(x, g.srcCount(), "x");
     need(dx, g.srcCount(), "dx");
     std::memset(dx.data, 0, g.srcCount() * sizeof(float));
-    constexpr int64_t B = 16;
+    // Blocks of 64 channels: the inner loops run branch-free over contiguous channels (the
+    // compiler vectorises them); positions are int32 offsets within one image.
+    constexpr int64_t B = 64;
+    if (g.h * g.w * g.c > INT32_MAX) throw ArgError("maxPoolGrad: one image above 2^31 elements");
     const int64_t blocks = (g.c + B - 1) / B;
     const int64_t tasks = g.n * blocks;
     const float *xs = x.data, *dys = dy.data;
@@ -138,7 +142,7 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
       const float *xb = xs + b * g.h * g.w * g.c;
       float *dxb = dxs + b * g.h * g.w * g.c;
       float best[B];
-      int64_t pos[B];
+      int32_t pos[B];
       for (int64_t oy = 0; oy < g.oh; oy++) {
         const int64_t y0 = oy * g.sh - g.pt;
         const int64_t ys = std::max<int64_t>(y0, 0), ye = std::min<int64_t>(y0 + g.fh, g.h);
@@ -151,12 +155,12 @@ napi_value maxPoolGrad(napi_env env, napi_callback_info info) {
           }
           for (int64_t yy = ys; yy < ye; yy++) {
             for (int64_t xx = xs0; xx < xe; xx++) {
-              const int64_t cell = (yy * g.w + xx) * g.c + c0;
+              const int32_t cell = static_cast<int32_t>((yy * g.w + xx) * g.c + c0);
+              const float *v = xb + cell;
               for (int64_t q = 0; q < cn; q++) {
-                if (xb[cell + q] > best[q]) {
-                  best[q] = xb[cell + q];
-                  pos[q] = cell + q;
-                }
+                const bool gt = v[q] > best[q];  // strict: the first maximum keeps the gradient
+                best[q] = gt ? v[q] : best[q];
+                pos[q] = gt ? cell + static_cast<int32_t>(q) : pos[q];
               }
             }
           }

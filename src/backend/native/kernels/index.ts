@@ -1,6 +1,7 @@
 /** Every kernel the native backend runs natively (the rest are tfjs-backend-cpu's). */
 import type * as tf from '@tensorflow/tfjs-core';
 import { batchNormConfig } from './batchnorm.ts';
+import { batchNormTrainConfig, batchNormTrainGradConfig } from './batchnorm-train.ts';
 import { padConfig, sliceConfig } from './copy.ts';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DConfig, fusedConv2DConfig } from './conv.ts';
 import { ELEMENTWISE_KERNELS } from './elementwise.ts';
@@ -20,6 +21,8 @@ export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
   maxPoolGradConfig,
   avgPoolGradConfig,
   batchNormConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
   sliceConfig,
   padConfig,
   ...ELEMENTWISE_KERNELS,
