@@ -14,12 +14,13 @@ import { initBackend } from '../../src/backend/index.ts';
 import { drawDetections } from '../detection/draw.ts';
 import { loadDetector } from '../detection/model.ts';
 import { evaluateModel } from '../detection/pipeline.ts';
-import { RECIPES } from '../detection/recipes.ts';
+import { RECIPES, shapesAnchorSizes } from '../detection/recipes.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { trainDetector } from '../detection/train.ts';
 import { formatMetrics } from './evaluate.ts';
-import { parseIntFlag } from './make-shapes.ts';
+import { parseIntFlag, parseSize } from './make-shapes.ts';
 import { parsePositive } from './train-detector.ts';
+import { UserError } from '../../src/errors.ts';
 
 /** The demo's defaults (measured in the README's demo section). */
 export const DEMO_DEFAULTS = {
@@ -45,14 +46,32 @@ export const DEMO_DEFAULTS = {
   drawThreshold: 0.3,
 };
 
-/** Tiles PNGs into one picture, `columns` wide, with a 4-pixel gap. */
+/**
+ * The demo's recipe for its image size: the `shapes` recipe with the images taken as they are
+ * (shorter side = the generated one, longer side capped at the recipe's 5:3) and anchors
+ * matched to the objects at that size ({@link shapesAnchorSizes}); at the default 128x96 this is
+ * the shapes recipe itself (shorter side 96, anchors 16/32/64).
+ */
+export function demoInput(width: number, height: number): { minSize: number; maxSize: number; anchorSizes: number[] } {
+  const short = Math.min(width, height);
+  return { minSize: short, maxSize: Math.ceil((short * RECIPES.shapes.maxSize) / RECIPES.shapes.minSize), anchorSizes: shapesAnchorSizes(short) };
+}
+
+/** "circle, triangle x2": what an image holds, for its picture's title. */
+export function describeTruth(labels: ArrayLike<number>, classes: readonly string[]): string {
+  const counts = new Map<number, number>();
+  for (const l of Array.from(labels)) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return [...counts].sort((a, b) => a[0] - b[0]).map(([l, n]) => `${classes[l] ?? l}${n > 1 ? ` x${n}` : ''}`).join(', ') || 'nothing';
+}
+
+/** Tiles PNGs into one picture, `columns` wide, with an 8-pixel gap. */
 async function contactSheet(files: string[], out: string, columns = 3): Promise<void> {
   const metas = await Promise.all(files.map((f) => sharp(f).metadata()));
-  const cw = Math.max(...metas.map((m) => m.width ?? 0)) + 4;
-  const ch = Math.max(...metas.map((m) => m.height ?? 0)) + 4;
+  const cw = Math.max(...metas.map((m) => m.width ?? 0)) + 8;
+  const ch = Math.max(...metas.map((m) => m.height ?? 0)) + 8;
   const rows = Math.ceil(files.length / columns);
   await sharp({ create: { width: cw * Math.min(columns, files.length), height: ch * rows, channels: 3, background: '#202020' } })
-    .composite(files.map((f, i) => ({ input: f, left: (i % columns) * cw + 2, top: Math.floor(i / columns) * ch + 2 })))
+    .composite(files.map((f, i) => ({ input: f, left: (i % columns) * cw + 4, top: Math.floor(i / columns) * ch + 4 })))
     .png()
     .toFile(out);
 }
@@ -66,11 +85,22 @@ export function registerDemo(program: Command): void {
     .option('--minutes <m>', 'cap on the training wall time', String(DEMO_DEFAULTS.minutes))
     .option('--images <n>', 'images to generate (80% train, 20% test)', String(DEMO_DEFAULTS.images))
     .option('--seed <s>', 'seed of the data and of training', '0')
-    .action(async (f: { out: string; iterations: string; minutes: string; images: string; seed: string }) => {
+    .option('--size <WxH>', 'generated image size, taken as it is (anchors follow it)', `${DEMO_DEFAULTS.width}x${DEMO_DEFAULTS.height}`)
+    .option('--lr <rate>', 'learning rate', String(DEMO_DEFAULTS.lr))
+    .option('--drop-at <fraction>', 'the rate drops 10x after this fraction of the updates (1: never)', String(DEMO_DEFAULTS.dropAt))
+    .option('--draw-threshold <score>', 'draw detections with at least this score', String(DEMO_DEFAULTS.drawThreshold))
+    .action(async (f: { out: string; iterations: string; minutes: string; images: string; seed: string; size: string; lr: string; dropAt: string; drawThreshold: string }) => {
       const iterations = parseIntFlag(f.iterations, '--iterations', 1);
       const minutes = parsePositive(f.minutes, '--minutes');
       const images = parseIntFlag(f.images, '--images', 10);
       const seed = parseIntFlag(f.seed, '--seed');
+      const [width, height] = parseSize(f.size);
+      const lr = parsePositive(f.lr, '--lr');
+      const dropAt = parsePositive(f.dropAt, '--drop-at');
+      if (dropAt > 1) throw new UserError(`--drop-at: expected a fraction in (0, 1], got ${JSON.stringify(f.dropAt)}`);
+      const drawThreshold = Number(f.drawThreshold);
+      if (!(drawThreshold >= 0 && drawThreshold <= 1)) throw new UserError(`--draw-threshold: expected a score in [0, 1], got ${JSON.stringify(f.drawThreshold)}`);
+      const input = demoInput(width, height);
       const out = path.resolve(f.out);
       const say = (line: string) => process.stdout.write(`${line}\n`);
       const info = await initBackend();
@@ -79,20 +109,21 @@ export function registerDemo(program: Command): void {
       const data = path.join(out, 'shapes');
       const t0 = Date.now();
       const shapes = await makeShapes({
-        out: data, images, seed, width: DEMO_DEFAULTS.width, height: DEMO_DEFAULTS.height, classes: DEMO_DEFAULTS.classes, force: true,
+        out: data, images, seed, width, height, classes: DEMO_DEFAULTS.classes, force: true,
       });
       say(`1/4 data: ${shapes.train} train + ${shapes.val} test images (${shapes.objects} objects: ${shapes.classes.join(', ')}) in ${formatDuration((Date.now() - t0) / 1000)}`);
 
-      const drop = Math.round(iterations * DEMO_DEFAULTS.dropAt);
-      say(`2/4 training Faster R-CNN ResNet-18 for ${iterations} updates, lr ${DEMO_DEFAULTS.lr} then / 10 from update ${drop} (recipe 'shapes': shorter side 96, anchors 16/32/64, from scratch)`);
+      const drop = Math.round(iterations * dropAt);
+      const steps = drop > 0 && drop < iterations ? [drop] : [];
+      say(`2/4 training Faster R-CNN ResNet-18 for ${iterations} updates, lr ${lr}${steps.length ? ` then / 10 from update ${drop}` : ''} (recipe 'shapes': shorter side ${input.minSize}, anchors ${input.anchorSizes.join('/')}, from scratch)`);
       // Batches hold one orientation (datasets/detection/batches.ts) and the generated sizes are
       // jittered, so a small --images may not hold 8 train images of one orientation: cap the batch.
       const train = loadDetectionSet({ data, format: 'voc', split: RECIPES.shapes.trainSplit.voc }).records;
       const landscape = train.filter((r) => r.width >= r.height).length;
       const batchSize = Math.min(RECIPES.shapes.batchSize, Math.max(landscape, train.length - landscape));
       const trained = await trainDetector({
-        data, format: 'voc', preset: 'shapes', out: path.join(out, 'model'), seed, minutes, iterations, lr: DEMO_DEFAULTS.lr, steps: drop > 0 && drop < iterations ? [drop] : [],
-        checkpointEvery: 10, batchSize,
+        data, format: 'voc', preset: 'shapes', out: path.join(out, 'model'), seed, minutes, iterations, lr, steps,
+        checkpointEvery: 10, batchSize, minSize: input.minSize, maxSize: input.maxSize, detector: { rpn: { anchorSizes: input.anchorSizes } },
       });
       say(`    ${trained.step} steps in ${formatDuration(trained.seconds)} (${trained.imagesPerSecond.toFixed(2)} images/s)`);
 
@@ -102,19 +133,19 @@ export function registerDemo(program: Command): void {
         const ev = await evaluateModel(model, spec, { data, format: 'voc', split: 'test', resultsDir: path.join(out, 'results') });
         for (const line of formatMetrics(ev.metrics)) say(`    ${line}`);
 
-        say(`4/4 drawing detections (score >= ${DEMO_DEFAULTS.drawThreshold})`);
+        say(`4/4 drawing detections (score >= ${drawThreshold})`);
         const drawDir = path.join(out, 'detections');
         fs.mkdirSync(drawDir, { recursive: true });
         const drawn: string[] = [];
         for (const [i, r] of ev.set.records.slice(0, DEMO_DEFAULTS.drawn).entries()) {
           const d = ev.detections[i];
-          const keep = Array.from(d.scores.keys()).filter((k) => d.scores[k] >= DEMO_DEFAULTS.drawThreshold);
+          const keep = Array.from(d.scores.keys()).filter((k) => d.scores[k] >= drawThreshold);
           const file = path.join(drawDir, `${r.id}.png`);
           await drawDetections(r.imagePath, r, {
             boxes: Float32Array.from(keep.flatMap((k) => Array.from(d.boxes.subarray(4 * k, 4 * k + 4)))),
             scores: Float32Array.from(keep.map((k) => d.scores[k])),
             labels: Int32Array.from(keep.map((k) => d.labels[k])),
-          }, spec.classes, file);
+          }, spec.classes, file, { title: `${r.id} (truth: ${describeTruth(r.labels, spec.classes)})` });
           drawn.push(file);
         }
         const sheet = path.join(out, 'detections.png');

@@ -102,3 +102,23 @@ export const RECIPES = {
 
 export type RecipeName = keyof typeof RECIPES;
 export const RECIPE_NAMES = Object.keys(RECIPES) as RecipeName[];
+
+/**
+ * A recipe's detector config with overrides merged part by part (rpn and roiHeads key by key,
+ * as resolveConfig merges them); parts neither side sets stay absent.
+ */
+export function mergeDetector(base: Recipe['detector'], over: Recipe['detector'] | undefined): Recipe['detector'] {
+  if (!over) return base;
+  const part = <K extends 'rpn' | 'roiHeads'>(k: K) => (base[k] || over[k] ? { [k]: { ...base[k], ...over[k] } } : {});
+  return { ...base, ...over, ...part('rpn'), ...part('roiHeads') };
+}
+
+/**
+ * Anchor sides for the shapes recipe at an input shorter side of `short` pixels: make-shapes
+ * draws objects 15-45% of the shorter side across (datasets/shapes/scene.ts; a triangle's box is
+ * up to 1.1x that), so S/6, S/3 and 2S/3 cover them at the three scales, as 16/32/64 do at the
+ * recipe's 96 px. Images taken at another size (`resdet demo --size`) keep the match.
+ */
+export function shapesAnchorSizes(short: number): number[] {
+  return [short / 6, short / 3, (2 * short) / 3].map((s) => Math.max(4, Math.round(s)));
+}

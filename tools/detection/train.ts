@@ -23,7 +23,7 @@ import { DataParallel, DataParallelError } from '../../src/parallel/data-paralle
 import { shardSizes } from '../../src/parallel/shards.ts';
 import { writeLossPlot } from './loss-plot.ts';
 import { buildDetector, DETECTOR_CHECKPOINT_KIND, detectorSpecOf, type DetectorSpec } from './model.ts';
-import { RECIPES, type Recipe, type RecipeName } from './recipes.ts';
+import { mergeDetector, RECIPES, type Recipe, type RecipeName } from './recipes.ts';
 
 /** The training settings stored in the checkpoint beside the spec (resume reuses them). */
 export interface TrainSettings extends Pick<Recipe, 'batchSize' | 'lr' | 'steps' | 'iterations' | 'momentum' | 'weightDecay' | 'flip'> {
@@ -61,6 +61,8 @@ export interface TrainDetectorOptions {
    * random weights mean nothing).
    */
   fromScratch?: boolean;
+  /** detector config over the preset's, part by part (e.g. the demo's anchors for its image size); a fresh run only */
+  detector?: Recipe['detector'];
   /** output folder; a run holds its lock (src/io/lock.ts) while it trains */
   out: string;
   /** total updates (default: the preset's, or on resume the checkpoint's) */
@@ -172,7 +174,7 @@ function freshConfig(o: TrainDetectorOptions, set: DetectionSet, data: string, f
     backbone: o.backbone ?? r.backbone,
     classes: [...set.classes],
     // from scratch, BN learns and nothing is frozen (as the shapes recipe)
-    detector: { ...r.detector, ...(o.fromScratch ? { freezeBackbone: false } : {}), seed },
+    detector: { ...mergeDetector(r.detector, o.detector), ...(o.fromScratch ? { freezeBackbone: false } : {}), seed },
     input: { minSize: o.minSize ?? r.minSize, maxSize: o.maxSize ?? r.maxSize, norm: o.norm ?? r.norm },
     train: {
       preset, data, format, split,
