@@ -13,8 +13,12 @@
  * scatter-add into the feature map), both as TypedArray loops: on wasm they beat every
  * gather/matMul formulation tried (GatherV2 and batched small matMuls are slow kernels there) and
  * need no memory beyond the output. Reading the features back is free on cpu and wasm.
+ *
+ * A backend with resdet's sparse-map kernels (the native backend) runs the same triples in C++
+ * on every core (SPARSE_GATHER / SPARSE_SCATTER, src/backend/custom-kernels.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasKernel, SPARSE_GATHER, SPARSE_SCATTER } from '../src/backend/custom-kernels.ts';
 import { validateRoIs, type RoIOpOptions } from './rois.ts';
 
 export interface RoIAlignOptions extends RoIOpOptions {
@@ -126,6 +130,7 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
       }
     }
   };
+  if (hasKernel(SPARSE_GATHER)) return sparseMap(features, visit, r, p);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const f = (args[0] as tf.Tensor).dataSync() as Float32Array;
     const out = new Float32Array(r * p * p * c);
@@ -148,5 +153,33 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, batchIndice
       },
     };
   });
+  return op(features) as tf.Tensor4D;
+}
+
+/**
+ * The op through the backend's sparse-map kernels: the visited triples as arrays, grouped by RoI
+ * (each RoI writes only its own output rows, so the kernel may split RoIs between threads).
+ */
+function sparseMap(features: tf.Tensor4D, visit: (fn: Visit) => void, r: number, p: number): tf.Tensor4D {
+  const outRows: number[] = [];
+  const srcRows: number[] = [];
+  const weights: number[] = [];
+  const starts = new Int32Array(r + 1);
+  let roi = 0;
+  visit((o, s, wt) => {
+    const k = Math.floor(o / (p * p));
+    while (roi < k) starts[++roi] = outRows.length;
+    outRows.push(o);
+    srcRows.push(s);
+    weights.push(wt);
+  });
+  while (roi < r) starts[++roi] = outRows.length;
+  const attrs = { outRow: Int32Array.from(outRows), srcRow: Int32Array.from(srcRows), weight: Float32Array.from(weights), starts };
+  const shape = features.shape;
+  const outShape = [r, p, p, shape[3]];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
+    value: tf.engine().runKernel(SPARSE_GATHER, { features: args[0] as tf.Tensor }, { ...attrs, outShape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.engine().runKernel(SPARSE_SCATTER, { dy: dy as tf.Tensor }, { ...attrs, shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  }));
   return op(features) as tf.Tensor4D;
 }

@@ -8,8 +8,12 @@
  * output's upstream gradient to its argmax cell only (Caffe's ROIPoolingLayer backward; ties go
  * to the first cell in row-major order). On wasm this is far faster than gathers + tf.max, and
  * reading the features back is free on cpu and wasm.
+ *
+ * A backend with resdet's RoIPool kernels (the native backend) runs the same loops in C++ on every
+ * core (ROI_POOL / ROI_POOL_GRAD, src/backend/custom-kernels.ts), keeping the argmax as a tensor.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasKernel, ROI_POOL, ROI_POOL_GRAD } from '../src/backend/custom-kernels.ts';
 import { validateRoIs, type RoIOpOptions } from './rois.ts';
 
 export type RoIPoolOptions = RoIOpOptions;
@@ -53,6 +57,7 @@ export function roiPool(features: tf.Tensor4D, boxes: Float32Array, batchIndices
     rows.push(binRanges(boxes[4 * k + 1], boxes[4 * k + 3], p, h, opts.spatialScale));
     cols.push(binRanges(boxes[4 * k], boxes[4 * k + 2], p, w, opts.spatialScale));
   }
+  if (hasKernel(ROI_POOL)) return kernelRoIPool(features, rows, cols, batchIndices, p);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const f = (args[0] as tf.Tensor).dataSync() as Float32Array;
     const out = new Float32Array(r * p * p * c);
@@ -89,6 +94,26 @@ export function roiPool(features: tf.Tensor4D, boxes: Float32Array, batchIndices
         for (let o = 0; o < argmax.length; o++) if (argmax[o] >= 0) acc[argmax[o]] += g[o];
         return tf.tensor4d(acc, [n, h, w, c]);
       },
+    };
+  });
+  return op(features) as tf.Tensor4D;
+}
+
+/** roiPool through the backend's kernels, with the same bins (rows / cols per RoI). */
+function kernelRoIPool(features: tf.Tensor4D, rows: Int32Array[], cols: Int32Array[], batch: Int32Array, p: number): tf.Tensor4D {
+  const flat = (parts: Int32Array[]) => {
+    const out = new Int32Array(parts.length * 2 * p);
+    parts.forEach((part, k) => out.set(part, k * 2 * p));
+    return out;
+  };
+  const attrs = { rows: flat(rows), cols: flat(cols), batch, outputSize: p } as unknown as tf.NamedAttrMap;
+  const shape = features.shape;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [value, argmax] = tf.engine().runKernel(ROI_POOL, { features: args[0] as tf.Tensor }, attrs) as tf.Tensor[];
+    (args[1] as tf.GradSaveFunc)([argmax]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.engine().runKernel(ROI_POOL_GRAD, { dy: dy as tf.Tensor, argmax: saved[0] }, { shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
     };
   });
   return op(features) as tf.Tensor4D;

@@ -51,6 +51,10 @@ export interface NativeAddon {
   /** training batch norm over all rows of x [rows, channels]: writes y and the batch mean / biased variance */
   bnTrainForward(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, channels: number, eps: number): void;
   bnTrainBackward(dy: F32, x: F32, gamma: F32, mean: F32, variance: F32, dx: F32, dgamma: F32, dbeta: F32, channels: number, eps: number): void;
+  roiPoolForward(features: F32, shape: Int32Array, rows: Int32Array, cols: Int32Array, batch: Int32Array, outputSize: number, out: F32, argmax: Int32Array): void;
+  roiPoolBackward(dy: F32, argmax: Int32Array, channels: number, dx: F32): void;
+  sparseGather(features: F32, channels: number, outRow: Int32Array, srcRow: Int32Array, weight: F32, starts: Int32Array, out: F32): void;
+  sparseScatter(dy: F32, channels: number, outRow: Int32Array, srcRow: Int32Array, weight: F32, dx: F32): void;
   batchNorm(x: F32, mean: F32, variance: F32, offset: MaybeF32, scale: MaybeF32, out: F32, channels: number, eps: number): void;
 }
 

@@ -222,6 +222,7 @@ napi_value init(napi_env env, napi_value exports) {
   registerEltwise(env, exports);
   registerCopy(env, exports);
   registerBatchNormTrain(env, exports);
+  registerRoi(env, exports);
   return exports;
 }
 }  // namespace

@@ -142,6 +142,7 @@ void registerPool(napi_env env, napi_value exports);
 void registerEltwise(napi_env env, napi_value exports);
 void registerCopy(napi_env env, napi_value exports);
 void registerBatchNormTrain(napi_env env, napi_value exports);
+void registerRoi(napi_env env, napi_value exports);
 
 /** Thread count for this thread's oneDNN calls and loops (OpenMP). */
 int threads();

@@ -8,6 +8,7 @@ import { ELEMENTWISE_KERNELS } from './elementwise.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
 import { avgPoolConfig, avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool.ts';
 import { REDUCE_KERNELS } from './reduce.ts';
+import { roiPoolConfig, roiPoolGradConfig, sparseGatherConfig, sparseScatterConfig } from './roi.ts';
 
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
   conv2DConfig,
@@ -24,6 +25,10 @@ export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
   batchNormTrainConfig,
   batchNormTrainGradConfig,
   sliceConfig,
+  roiPoolConfig,
+  roiPoolGradConfig,
+  sparseGatherConfig,
+  sparseScatterConfig,
   padConfig,
   ...ELEMENTWISE_KERNELS,
   ...REDUCE_KERNELS,
