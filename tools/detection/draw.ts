@@ -38,6 +38,22 @@ export interface DrawnDetection {
   box: [number, number, number, number];
   color: string;
   label?: Rect & { text: string; textColor: string };
+  /** a line from a label placed away from its box (a crowded picture) to the box's nearest point */
+  leader?: [number, number, number, number];
+}
+
+/**
+ * The shortest segment from a label to its box's outline region, when they do not touch.
+ * @returns [x1, y1, x2, y2] from the label to the box, or undefined when they touch
+ */
+export function leaderLine(label: Rect, box: readonly [number, number, number, number]): [number, number, number, number] | undefined {
+  const [bx1, by1, bx2, by2] = box;
+  // the nearest pair of points of two axis-aligned rectangles, per axis
+  const axis = (lo: number, hi: number, blo: number, bhi: number): [number, number] =>
+    hi < blo ? [hi, blo] : bhi < lo ? [lo, bhi] : [Math.max(lo, blo), Math.max(lo, blo)];
+  const [ax, bx] = axis(label.x, label.x + label.width, bx1, bx2);
+  const [ay, by] = axis(label.y, label.y + label.height, by1, by2);
+  return Math.hypot(bx - ax, by - ay) > 1 ? [ax, ay, bx, by] : undefined;
 }
 
 /** Everything {@link detectionsSvg} draws, in picture pixels. */
@@ -186,7 +202,9 @@ export function layoutDetections(size: { width: number; height: number }, dets: 
   const detections: DrawnDetection[] = byScore.map((k, i) => {
     const color = PALETTE[dets.labels[k] % PALETTE.length];
     const r = rects[i];
-    return { box: boxOf(k), color, ...(r ? { label: { ...r, text: texts[i], textColor: textColorOn(color) } } : {}) };
+    const box = boxOf(k);
+    const leader = r && leaderLine(r, box);
+    return { box, color, ...(r ? { label: { ...r, text: texts[i], textColor: textColorOn(color) } } : {}), ...(leader ? { leader } : {}) };
   });
   detections.reverse();
   return { width, height: headerHeight + imageHeight, imageHeight, headerHeight, scale, fontScale, lineWidth, detections, ...(title ? { title } : {}), legend };
@@ -210,6 +228,11 @@ export function detectionsSvg(layout: DetectionsLayout): string {
     const [x1, y1, x2, y2] = d.box;
     const rect = `x="${num(x1)}" y="${num(y1)}" width="${num(x2 - x1)}" height="${num(y2 - y1)}" fill="none"`;
     out.push(`<rect ${rect} stroke="#000000" stroke-opacity="0.6" stroke-width="${lw + 2}"/>`, `<rect ${rect} stroke="${d.color}" stroke-width="${lw}"/>`);
+  }
+  for (const d of layout.detections) {
+    if (!d.leader) continue;
+    const [ax, ay, bx, by] = d.leader.map(num);
+    out.push(`<line x1="${ax}" y1="${ay}" x2="${bx}" y2="${by}" stroke="${d.color}" stroke-width="${Math.max(1, lw / 2)}" shape-rendering="auto"/>`);
   }
   // labels over every box
   for (const d of layout.detections) {

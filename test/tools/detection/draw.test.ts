@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import sharp from 'sharp';
-import { detectionsSvg, drawDetections, layoutDetections, PALETTE, placeLabels, textColorOn, type Rect } from '../../../tools/detection/draw.ts';
+import { detectionsSvg, drawDetections, layoutDetections, leaderLine, PALETTE, placeLabels, textColorOn, type Rect } from '../../../tools/detection/draw.ts';
 import { GLYPH, textPath, textSize } from '../../../tools/detection/font.ts';
 import type { ImageDetections } from '../../../tools/detection/inference.ts';
 import { Rng } from '../../../src/random.ts';
@@ -74,6 +74,16 @@ describe('tools/detection: label placement', () => {
     const many = placeLabels(Array.from({ length: 11 }, (): Box => [0, 0, 200, 100]), Array.from({ length: 11 }, () => ({ width: 40, height: 50 })), canvas);
     assert.equal(many.filter(Boolean).length, 10);
     assert.equal(many[10], undefined);
+  });
+
+  it('a label away from its box gets a leader line to the nearest point of the box; one touching it gets none', () => {
+    const box: Box = [100, 50, 150, 90];
+    assert.equal(leaderLine({ x: 100, y: 30, width: 60, height: 20 }, box), undefined); // just above
+    assert.equal(leaderLine({ x: 110, y: 60, width: 30, height: 20 }, box), undefined); // inside
+    // left of the box and above it: from the label's bottom-right corner (40, 20) to the box's top-left corner
+    assert.deepEqual(leaderLine({ x: 0, y: 0, width: 40, height: 20 }, box), [40, 20, 100, 50]);
+    // straight below: x overlaps, so the segment is vertical at the overlap's left end
+    assert.deepEqual(leaderLine({ x: 120, y: 95, width: 60, height: 20 }, box), [120, 95, 120, 90]);
   });
 
   it('seeded crowds: every placed label lies inside the canvas and no two overlap', () => {
