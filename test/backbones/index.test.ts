@@ -98,7 +98,9 @@ describe('backbones/index', () => {
       const logits = Array.from(y.dataSync());
       assert.ok(logits.every(Number.isFinite), `${name}: non-finite logits`);
       // summed in double here, not by a backend's float32 Sum (wasm's is off by 0.04% on ResNet-18)
-      got[name] = net.namedParameters().reduce((acc, [, v]) => acc + Array.from(v.dataSync() as Float32Array).reduce((a, x) => a + x * x, 0), 0);
+      let sumSq = 0;
+      for (const [, v] of net.namedParameters()) for (const x of v.dataSync() as Float32Array) sumSq += x * x;
+      got[name] = sumSq;
       tf.dispose([x, y]);
       net.dispose();
       assert.equal(tf.memory().numTensors, before, `${name} leaked tensors`);
