@@ -113,15 +113,14 @@ abstract class Block extends Layer implements MacCounted {
   /**
    * `forward` with the branch as one chain `conv, bn, relu, conv, bn[, relu, conv, bn]`, so
    * `runner` fuses each conv with its BN and the ReLU after it (src/nn/fuse.ts); the residual
-   * add and the last ReLU stay separate ops.
+   * add and the last ReLU go through `runner.residual` (one fused conv on the native backend).
    */
   override forwardWith(x: tf.Tensor, runner: ConvRunner): tf.Tensor {
     return tf.tidy(() => {
       const layers = this.branch();
       const chain = layers.flatMap((layer, i) => (i % 2 === 1 && i < layers.length - 1 ? [layer, BRANCH_RELU] : [layer]));
-      let y = runner.chain(chain, x);
-      if (!this.plain) y = tf.add(y, this.shortcut ? this.shortcut.forwardWith(x, runner) : x);
-      return runner.relu(y);
+      if (this.plain) return runner.relu(runner.chain(chain, x));
+      return runner.residual(chain, x, this.shortcut ? this.shortcut.forwardWith(x, runner) : x);
     });
   }
 

@@ -38,3 +38,11 @@ export const ROI_POOL_GRAD = 'ResdetRoIPoolGrad';
 export const SPARSE_GATHER = 'ResdetSparseGather';
 /** Its transpose: inputs {dy}, attrs {outRow, srcRow, weight, shape} -> dx (shape) with dx[srcRow] += weight * dy[outRow]. */
 export const SPARSE_SCATTER = 'ResdetSparseScatter';
+
+/**
+ * Convolution with bias, a residual add and an activation in one pass (inference of a residual
+ * block's last conv with BN folded): inputs {x, filter, bias?, add (shaped as the output)},
+ * attrs as FusedConv2D {strides, pad, dilations, activation: 'linear' | 'relu'} ->
+ * act(conv(x, filter) + bias + add).
+ */
+export const FUSED_CONV_ADD = 'ResdetFusedConv2DAdd';

@@ -27,6 +27,7 @@
  * Shapes: x [N, H, W, C] NHWC as everywhere in resdet.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_CONV_ADD, hasKernel } from '../backend/custom-kernels.ts';
 import { foldBatchNorm } from './fold-bn.ts';
 import { BatchNorm2d, Conv2d, ReLU } from './layers.ts';
 import type { Layer } from './module.ts';
@@ -42,6 +43,8 @@ export interface ConvRunner {
   chain(layers: readonly Layer[], x: tf.Tensor): tf.Tensor;
   /** The ReLU after a residual block's add. */
   relu(x: tf.Tensor): tf.Tensor;
+  /** relu(chain(layers, x) + shortcut): a residual block's branch, its add and its last ReLU. */
+  residual(layers: readonly Layer[], x: tf.Tensor, shortcut: tf.Tensor): tf.Tensor;
 }
 
 /** One folded conv and the source tensors' dataIds it was computed from. */
@@ -70,6 +73,10 @@ abstract class ConvChain implements ConvRunner {
 
   relu(x: tf.Tensor): tf.Tensor {
     return tf.relu(x);
+  }
+
+  residual(layers: readonly Layer[], x: tf.Tensor, shortcut: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.relu(tf.add(this.chain(layers, x), shortcut)));
   }
 
   /** The modules' own path: conv, then the BN's forward (batch or running statistics), then ReLU. */
@@ -123,6 +130,25 @@ export class FoldedConvs extends ConvChain {
       dilations: conv.dilation,
       bias: f.bias,
       activation: relu ? 'relu' : 'linear',
+    });
+  }
+
+  /**
+   * On a backend with the FUSED_CONV_ADD kernel (native), the branch's last conv (BN folded)
+   * takes the shortcut as a residual input, with the ReLU, in one pass (oneDNN's sum post-op),
+   * instead of a conv, an Add and a Relu over the block's output.
+   */
+  override residual(layers: readonly Layer[], x: tf.Tensor, shortcut: tf.Tensor): tf.Tensor {
+    const n = layers.length;
+    const last = layers[n - 1] instanceof BatchNorm2d ? n - 2 : n - 1;
+    const conv = layers[last];
+    const bn = last === n - 2 ? (layers[n - 1] as BatchNorm2d) : undefined;
+    if (!hasKernel(FUSED_CONV_ADD) || !(conv instanceof Conv2d) || conv.training || (bn && bn.training)) return super.residual(layers, x, shortcut);
+    return tf.tidy(() => {
+      const h = this.chain(layers.slice(0, last), x);
+      const f = this.folded(conv, bn);
+      const attrs = { strides: conv.stride, pad: conv.padding === 0 ? 'valid' : conv.padding, dilations: conv.dilation, activation: 'relu' };
+      return tf.engine().runKernel(FUSED_CONV_ADD, { x: h, filter: f.weight, add: shortcut, ...(f.bias ? { bias: f.bias } : {}) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, util } from '@tensorflow/tfjs-core';
+import { FUSED_CONV_ADD } from '../../custom-kernels.ts';
 import { activationCode, allFloat32, nativeOr, type NativeKernelArgs } from './util.ts';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
@@ -114,5 +115,20 @@ export const conv2DBackpropFilterConfig: tf.KernelConfig = {
       backend.addon.conv2dBackpropFilter(backend.f32(x), backend.f32(dy), dw, convGeometry(info));
       return backend.output(info.filterShape, dw);
     });
+  },
+};
+
+/** resdet's conv + bias + residual add + activation (FUSED_CONV_ADD): oneDNN's sum post-op. */
+export const fusedConv2DAddConfig: tf.KernelConfig = {
+  kernelName: FUSED_CONV_ADD,
+  backendName: 'native',
+  kernelFunc: (a) => {
+    const args = a as unknown as NativeKernelArgs;
+    const { x, filter, add } = args.inputs;
+    const { bias } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const act = activationCode((args.attrs as { activation?: string }).activation);
+    const out = act === undefined ? undefined : convForward(args, x, filter, bias, add, act, 0);
+    if (!out) throw new Error(`${FUSED_CONV_ADD}: unsupported case (x [${x.shape}] ${x.dtype}, add [${add.shape}])`);
+    return out;
   },
 };

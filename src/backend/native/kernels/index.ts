@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { batchNormConfig } from './batchnorm.ts';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './batchnorm-train.ts';
 import { padConfig, sliceConfig } from './copy.ts';
-import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DConfig, fusedConv2DConfig } from './conv.ts';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DConfig, fusedConv2DAddConfig, fusedConv2DConfig } from './conv.ts';
 import { ELEMENTWISE_KERNELS } from './elementwise.ts';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.ts';
 import { avgPoolConfig, avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool.ts';
@@ -13,6 +13,7 @@ import { roiPoolConfig, roiPoolGradConfig, sparseGatherConfig, sparseScatterConf
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
+  fusedConv2DAddConfig,
   conv2DBackpropInputConfig,
   conv2DBackpropFilterConfig,
   batchMatMulConfig,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_CONV_ADD } from '../../../../src/backend/custom-kernels.ts';
 import { cpuVsNative, requireNative, wave } from '../../../helpers/native.ts';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -65,6 +66,27 @@ describe('native backend kernels vs the cpu backend', function () {
       assert.ok(diff < TOL, activation);
     }
     assert.equal(fallbacks(tf.FusedConv2D), 1, 'only prelu falls back');
+  });
+
+  it('resdet FUSED_CONV_ADD (conv + bias + residual + ReLU in one pass) equals the composite on cpu', async () => {
+    const x = wave(2 * 9 * 9 * 8, 0.27);
+    const filter = wave(8 * 16, 0.19, 0.4);
+    const bias = wave(16, 1.1);
+    const residual = wave(2 * 9 * 9 * 16, 0.43, 0.2);
+    await tf.setBackend('cpu');
+    const want = tf.tidy(() => tf.relu(tf.add(tf.add(tf.conv2d(tf.tensor4d(x, [2, 9, 9, 8]), tf.tensor4d(filter, [1, 1, 8, 16]), 1, 'valid'), tf.tensor1d(bias)), tf.tensor4d(residual, [2, 9, 9, 16]))));
+    const wantData = want.dataSync().slice();
+    want.dispose();
+    await tf.setBackend('native');
+    const before = tf.memory().numTensors;
+    const got = tf.tidy(() => tf.engine().runKernel(FUSED_CONV_ADD, { x: tf.tensor4d(x, [2, 9, 9, 8]), filter: tf.tensor4d(filter, [1, 1, 8, 16]), bias: tf.tensor1d(bias), add: tf.tensor4d(residual, [2, 9, 9, 16]) },
+      { strides: 1, pad: 'valid', dilations: 1, activation: 'relu' } as unknown as tf.NamedAttrMap) as tf.Tensor);
+    const gotData = got.dataSync();
+    got.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    let worst = 0;
+    for (let i = 0; i < wantData.length; i++) worst = Math.max(worst, Math.abs(gotData[i] - wantData[i]));
+    assert.ok(worst < 1e-5, `max diff ${worst}`);
   });
 
   it('BatchMatMul and _FusedMatMul: transposes, batch broadcast, bias, activation', async () => {
