@@ -16,22 +16,32 @@ export interface KernelCpu {
 const kernelCpu = new Map<string, KernelCpu>();
 let depth = 0;
 
-/** Wraps every kernel registered for `backend` (call after all of them are registered). */
-export function instrumentKernels(backend = 'wasm'): void {
+/** This process's CPU time in ms (user + system). */
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
+/**
+ * Wraps every kernel registered for `backend` (call after all of them are registered).
+ * @param clock ms of the clock to time with: CPU time by default, `performance.now` for wall time
+ *   (multi-threaded kernels: CPU time would add up the threads)
+ */
+export function instrumentKernels(backend = 'wasm', clock: () => number = cpuMs): void {
   for (const config of tf.getKernelsForBackend(backend)) {
     const inner = config.kernelFunc;
     const name = config.kernelName;
     const timed: tf.KernelFunc = (args) => {
       if (depth > 0) return inner(args);
       depth++;
-      const c0 = process.cpuUsage();
+      const t0 = clock();
       try {
         return inner(args);
       } finally {
-        const c = process.cpuUsage(c0);
+        const ms = clock() - t0;
         depth--;
         const e = kernelCpu.get(name) ?? { ms: 0, calls: 0 };
-        e.ms += (c.user + c.system) / 1000;
+        e.ms += ms;
         e.calls++;
         kernelCpu.set(name, e);
       }

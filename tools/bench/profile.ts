@@ -26,46 +26,21 @@ import { classificationTask, type ClassificationBatch } from '../../src/train/cl
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { detectionTask } from '../detection/train.ts';
+import { instrumentKernels, takeKernelCpu } from './kernel-cpu.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 2);
 const cases = (process.env.BENCH_CASES ?? 'r20,r50,det').split(',');
 const [detH, detW] = (process.env.BENCH_DETECT_INPUT ?? '600x1000').split('x').map(Number);
 
-const times = new Map<string, { ms: number; calls: number }>();
-let depth = 0;
-
-/** Wraps every kernel of `backend` with a wall-clock timer (outermost calls only). */
-function instrument(backend: string): void {
-  for (const config of tf.getKernelsForBackend(backend)) {
-    const inner = config.kernelFunc;
-    const timed: tf.KernelFunc = (args) => {
-      if (depth > 0) return inner(args);
-      depth++;
-      const t0 = performance.now();
-      try {
-        return inner(args);
-      } finally {
-        depth--;
-        const e = times.get(config.kernelName) ?? { ms: 0, calls: 0 };
-        e.ms += performance.now() - t0;
-        e.calls++;
-        times.set(config.kernelName, e);
-      }
-    };
-    tf.unregisterKernel(config.kernelName, backend);
-    tf.registerKernel({ ...config, kernelFunc: timed });
-  }
-}
-
 /** Runs `step` once to warm up, then `steps` times; the profile of the median step. */
 function profile(step: () => void): Record<string, unknown> {
   step();
   const runs: Array<{ wall: number; kernels: Map<string, { ms: number; calls: number }> }> = [];
+  takeKernelCpu();
   for (let i = 0; i < steps; i++) {
-    times.clear();
     const t0 = performance.now();
     step();
-    runs.push({ wall: performance.now() - t0, kernels: new Map(times) });
+    runs.push({ wall: performance.now() - t0, kernels: takeKernelCpu() });
   }
   runs.sort((a, b) => a.wall - b.wall);
   const median = runs[Math.floor(runs.length / 2)];
@@ -122,7 +97,7 @@ function detection(): Record<string, unknown> {
 }
 
 const info = await initBackend();
-instrument(info.chosen);
+instrumentKernels(info.chosen, () => performance.now());
 const result: Record<string, unknown> = { backend: info.chosen, threads: info.threads, steps };
 if (cases.includes('r20')) result.r20 = classification('resnet20', 128, 32, 10);
 if (cases.includes('r50')) result.r50 = classification('resnet50', 8, 224, 1000);
