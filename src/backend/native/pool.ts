@@ -24,8 +24,10 @@ export class BufferPool {
   alloc(length: number): Float32Array {
     const list = this.free.get(length);
     const reused = list?.pop();
-    if (reused) {
+    if (list && reused) {
       this.pooledBytes -= reused.byteLength;
+      if (list.length > 0) this.touch(length, list);
+      else this.free.delete(length);
       return reused;
     }
     const fresh = new Float32Array(length);
@@ -52,11 +54,24 @@ export class BufferPool {
       return;
     }
     this.refs.delete(values);
-    if (this.pooledBytes + values.byteLength > this.capacityBytes || values.length === 0) return;
+    if (values.byteLength > this.capacityBytes || values.length === 0) return;
+    // Over capacity: the least recently used sizes go first (e.g. the sizes of images that a
+    // multi-scale run no longer draws), so the pool follows the working set instead of filling up.
+    while (this.pooledBytes + values.byteLength > this.capacityBytes) {
+      const [length, oldest] = this.free.entries().next().value as [number, Float32Array[]];
+      this.pooledBytes -= (oldest.pop() as Float32Array).byteLength;
+      if (oldest.length === 0) this.free.delete(length);
+    }
     const list = this.free.get(values.length) ?? [];
     list.push(values);
-    this.free.set(values.length, list);
+    this.touch(values.length, list);
     this.pooledBytes += values.byteLength;
+  }
+
+  /** Marks size `length` as just used (Map order is the eviction order: oldest first). */
+  private touch(length: number, list: Float32Array[]): void {
+    this.free.delete(length);
+    this.free.set(length, list);
   }
 
   /** Bytes held for reuse now. */

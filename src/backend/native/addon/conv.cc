@@ -149,6 +149,25 @@ napi_value conv2dBackpropInput(napi_env env, napi_callback_info info) {
   });
 }
 
+/**
+ * x[:, ::sh, ::sw, :] of a strided 1x1 convolution without padding: the cells it reads, so that
+ * its filter gradient is a stride-1 one. oneDNN 2.6.3's jit_1x1 avx512 backward-weights kernel
+ * writes out of bounds on strided 1x1 convolutions (heap corruption within a few hundred random
+ * shapes here; none with stride 1 or capped to AVX2), so resdet never hands it a stride.
+ */
+std::vector<float> subsample(const float *x, const Geometry &g) {
+  std::vector<float> out(static_cast<size_t>(g.n * g.oh * g.ow * g.c));
+  for (int64_t b = 0; b < g.n; b++) {
+    for (int64_t y = 0; y < g.oh; y++) {
+      for (int64_t xx = 0; xx < g.ow; xx++) {
+        const float *src = x + ((b * g.h + y * g.sh) * g.w + xx * g.sw) * g.c;
+        std::memcpy(out.data() + ((b * g.oh + y) * g.ow + xx) * g.c, src, static_cast<size_t>(g.c) * sizeof(float));
+      }
+    }
+  }
+  return out;
+}
+
 /** conv2dBackpropFilter(x, dy, dw, geometry): dw (HWIO) = the filter gradient. */
 napi_value conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   return guard(env, [&]() {
@@ -158,6 +177,15 @@ napi_value conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     need(x, g.srcCount(), "x");
     need(dy, g.dstCount(), "dy");
     need(dw, g.weightCount(), "dw");
+    std::vector<float> sub;
+    if (g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1)) {
+      if (g.pt || g.pl || g.pb || g.pr) throw dnnl::error(dnnl_unimplemented, "strided 1x1 filter gradient with padding");
+      sub = subsample(x.data, g);
+      x.data = sub.data();
+      g.h = g.oh;
+      g.w = g.ow;
+      g.sh = g.sw = 1;
+    }
     std::string ck = key("bwd_weights", g.all());
     BwdWeights *p = bwdWeightsCache.find(ck);
     if (!p) {
