@@ -14,19 +14,17 @@
  *   RESDET_BACKEND=native BENCH_CASES=r50,det npm run bench:profile
  *   RESDET_BACKEND=wasm BENCH_CASES=r50 npm run bench:profile     # the "before"
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { Bottleneck } from '../../backbones/blocks.ts';
 import { createBackbone } from '../../backbones/index.ts';
-import type { DetectionBatch, MappedImage } from '../../datasets/detection/index.ts';
+import type { DetectionBatch } from '../../datasets/detection/index.ts';
 import { createDetector } from '../../detectors/index.ts';
 import { PRESETS } from '../../detectors/presets/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
-import { Rng } from '../../src/random.ts';
-import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
+import { classificationTask } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { detectionTask } from '../detection/train.ts';
 import { instrumentKernels, takeKernelCpu } from './kernel-cpu.ts';
+import { noiseBatch, randomBatch, zeroInitResiduals } from './workloads.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 2);
 const cases = (process.env.BENCH_CASES ?? 'r20,r50,det').split(',');
@@ -57,12 +55,7 @@ function profile(step: () => void): Record<string, unknown> {
 
 function classification(model: string, batch: number, side: number, classes: number): Record<string, unknown> {
   const net = createBackbone(model, { numClasses: classes, seed: 1 });
-  const rng = new Rng(2);
-  const b: ClassificationBatch = {
-    images: Float32Array.from({ length: batch * side * side * 3 }, () => rng.normal()),
-    labels: Int32Array.from({ length: batch }, () => rng.int(0, classes)),
-    shape: [batch, side, side, 3],
-  };
+  const b = randomBatch(batch, side, classes, 2);
   const trainer = new Trainer({ model: net, task: classificationTask(net), data: { batch: async () => b }, schedule: constantLr(0.01), iterations: Infinity });
   const out = { model, batch, input: `${side}x${side}`, ...profile(() => trainer.trainStep(b)) };
   trainer.dispose();
@@ -73,22 +66,8 @@ function classification(model: string, batch: number, side: number, classes: num
 function detection(): Record<string, unknown> {
   const voc = PRESETS.voc;
   const model = createDetector('faster-rcnn-resnet50', { ...voc.detector, seed: 0 });
-  // Bottlenecks start as identities (zero last BN scale, as tools/bench/detect.ts and its PyTorch
-  // peer): with random weights the RPN otherwise collapses its proposals and does less work.
-  const visit = (m: { namedChildren(): Iterable<[string, unknown]> }): void => {
-    if (m instanceof Bottleneck) tf.tidy(() => m.bn3.weight.assign(tf.zerosLike(m.bn3.weight)));
-    for (const [, child] of m.namedChildren()) visit(child as typeof m);
-  };
-  visit(model.backbone);
-  const rng = new Rng(7);
-  const image = {
-    record: { id: 'noise', imagePath: '', annotationFile: '', width: detW, height: detH, boxes: new Float32Array(0), labels: new Int32Array(0), ignore: new Uint8Array(0) },
-    width: detW, height: detH, scaleX: 1, scaleY: 1, flipped: false, dropped: 0,
-    pixels: Float32Array.from({ length: detH * detW * 3 }, () => rng.normal()),
-    boxes: Float32Array.from([100, 80, 220, 260, 400, 150, 700, 450, 50, 20, 950, 580].map((v, k) => (k % 2 ? (v * detH) / 600 : (v * detW) / 1000))),
-    labels: Int32Array.from([3, 7, 11]),
-  } as unknown as MappedImage;
-  const data: DetectionBatch = { step: 0, images: [image] };
+  zeroInitResiduals(model); // as bench:detect and its PyTorch peer: the recipe's full work per step
+  const data = noiseBatch(1, detH, detW);
   const trainer = new Trainer<DetectionBatch>({
     model, task: detectionTask(model), data: { batch: async () => data }, schedule: constantLr(voc.solver.lr),
     sgd: { momentum: voc.solver.momentum, weightDecay: voc.solver.weightDecay }, iterations: Infinity,

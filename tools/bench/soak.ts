@@ -19,10 +19,10 @@ import { readImageFolder } from '../../datasets/classification/image-folder.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { evaluateClassifier } from '../../src/classify/evaluate.ts';
 import { loadClassifier } from '../../src/classify/predict.ts';
-import { Rng } from '../../src/random.ts';
-import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
+import { classificationTask } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
+import { randomBatch } from './workloads.ts';
 
 const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 
@@ -38,17 +38,12 @@ export function memorySample(): { tensors: number; rss_mb: number } {
  */
 export function soakTrain(steps: number, batch = 16, warmup = Math.min(20, steps)): Record<string, unknown> {
   const net = createBackbone('resnet20', { numClasses: 10, seed: 1 });
-  const rng = new Rng(3);
-  const draw = (): ClassificationBatch => ({
-    images: Float32Array.from({ length: batch * 32 * 32 * 3 }, () => rng.normal()),
-    labels: Int32Array.from({ length: batch }, () => rng.int(0, 10)),
-    shape: [batch, 32, 32, 3],
-  });
-  const trainer = new Trainer({ model: net, task: classificationTask(net), data: { batch: async () => draw() }, schedule: constantLr(0.01), sgd: { momentum: 0.9, weightDecay: 1e-4 }, iterations: Infinity });
+  const draw = (step: number) => randomBatch(batch, 32, 10, 3 + step);
+  const trainer = new Trainer({ model: net, task: classificationTask(net), data: { batch: async () => draw(0) }, schedule: constantLr(0.01), sgd: { momentum: 0.9, weightDecay: 1e-4 }, iterations: Infinity });
   const t0 = performance.now();
   let start = memorySample();
   for (let i = 0; i < steps; i++) {
-    trainer.trainStep(draw());
+    trainer.trainStep(draw(i));
     if (i + 1 === warmup) start = memorySample();
   }
   const end = memorySample();

@@ -23,12 +23,12 @@ import { fileURLToPath } from 'node:url';
 import { createBackbone } from '../../backbones/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { fuseForInference } from '../../src/nn/fuse.ts';
-import { Rng } from '../../src/random.ts';
-import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
+import { classificationTask } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { addKernelCpu, instrumentKernels, kernelTable, takeKernelCpu, type KernelCpu } from './kernel-cpu.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
+import { randomBatch } from './workloads.ts';
 import { PROBE_SPEC, TorchPeers, benchBackends, probeResult, type BenchBackend } from './peer.ts';
 import { benchInferParallel, benchTrainParallel, parseWorkers, twoThreadProbe } from './parallel-cases.ts';
 
@@ -38,12 +38,6 @@ const cases = (process.env.BENCH_CASES ?? 'r20train,r50train,r50infer1,r50infer8
 /** BENCH_KERNELS=1: per-kernel CPU ms of the inference cases (./kernel-cpu.ts) */
 const profile = process.env.BENCH_KERNELS === '1';
 
-function randomBatch(n: number, side: number, classes: number, seed: number): ClassificationBatch {
-  const rng = new Rng(seed);
-  const images = Float32Array.from({ length: n * side * side * 3 }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, () => rng.int(0, classes));
-  return { images, labels, shape: [n, side, side, 3] };
-}
 
 /** Times `steps` training steps after one warm-up step. */
 function benchTrain(model: string, batch: number, side: number, classes: number): Record<string, number | string> {
