@@ -73,7 +73,7 @@ napi_value guard(napi_env env, F body) {
 dnnl::engine &engine();
 dnnl::stream &stream();
 
-/** Product of dims. */
+/** Product of dims (a shape, or a memory descriptor's dims). */
 inline size_t count(const dnnl::memory::dims &d) {
   size_t n = 1;
   for (auto v : d) n *= static_cast<size_t>(v);

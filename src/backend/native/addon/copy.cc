@@ -60,12 +60,6 @@ void copyRegion(const float *src, const std::vector<int64_t> &ss, const std::vec
   }
 }
 
-size_t product(const std::vector<int64_t> &d) {
-  size_t n = 1;
-  for (auto v : d) n *= static_cast<size_t>(v);
-  return n;
-}
-
 /** slice(x, xShape, begin, out, outShape) */
 napi_value slice(napi_env env, napi_callback_info info) {
   return guard(env, [&]() {
@@ -73,8 +67,8 @@ napi_value slice(napi_env env, napi_callback_info info) {
     F32 x = f32(env, a[0], "x"), out = f32(env, a[3], "out");
     auto xs = ints(i32(env, a[1], "xShape")), begin = ints(i32(env, a[2], "begin")), os = ints(i32(env, a[4], "outShape"));
     if (begin.size() != xs.size() || os.size() != xs.size()) throw ArgError("slice: ranks differ");
-    need(x, product(xs), "x");
-    need(out, product(os), "out");
+    need(x, count(xs), "x");
+    need(out, count(os), "out");
     copyRegion(x.data, xs, begin, out.data, os, std::vector<int64_t>(xs.size(), 0), os);
     return undefined(env);
   });
@@ -88,9 +82,9 @@ napi_value pad(napi_env env, napi_callback_info info) {
     auto xs = ints(i32(env, a[1], "xShape")), before = ints(i32(env, a[2], "before")), os = ints(i32(env, a[4], "outShape"));
     float value = static_cast<float>(number(env, a[5], "value"));
     if (before.size() != xs.size() || os.size() != xs.size()) throw ArgError("pad: ranks differ");
-    need(x, product(xs), "x");
-    need(out, product(os), "out");
-    std::fill(out.data, out.data + product(os), value);
+    need(x, count(xs), "x");
+    need(out, count(os), "out");
+    std::fill(out.data, out.data + count(os), value);
     copyRegion(x.data, xs, std::vector<int64_t>(xs.size(), 0), out.data, os, before, xs);
     return undefined(env);
   });

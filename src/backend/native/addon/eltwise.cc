@@ -33,12 +33,6 @@ std::vector<int64_t> shapeOf(const I32 &s, const char *name) {
   return d;
 }
 
-size_t product(const std::vector<int64_t> &d) {
-  size_t n = 1;
-  for (auto v : d) n *= static_cast<size_t>(v);
-  return n;
-}
-
 /** numpy broadcasting of a and b to out, with adjacent dims of the same pattern merged. */
 Broadcast broadcast(std::vector<int64_t> a, std::vector<int64_t> b, const std::vector<int64_t> &out) {
   const size_t r = out.size();
@@ -134,10 +128,10 @@ napi_value binary(napi_env env, napi_callback_info info) {
     F32 x = f32(env, a[1], "a"), y = f32(env, a[3], "b"), out = f32(env, a[5], "out");
     auto xs = shapeOf(i32(env, a[2], "aShape"), "aShape"), ys = shapeOf(i32(env, a[4], "bShape"), "bShape");
     auto os = shapeOf(i32(env, a[6], "outShape"), "outShape");
-    need(x, product(xs), "a");
-    need(y, product(ys), "b");
-    need(out, product(os), "out");
-    if (product(os) == 0) return undefined(env);
+    need(x, count(xs), "a");
+    need(y, count(ys), "b");
+    need(out, count(os), "out");
+    if (count(os) == 0) return undefined(env);
     Broadcast bc = broadcast(xs, ys, os);
     switch (op) {
       case ADD: binaryLoop<ADD>(x.data, y.data, out.data, bc); break;
