@@ -79,7 +79,7 @@ export interface RoIHeadsConfig {
    * VGG-16's fc6, Fast R-CNN Sec. 2.1). A number asks for another size, which only a head that
    * takes any size honours (ResNet: conv5 ends in global average pooling); a head whose first
    * layer fixes it (VGG-16's fc6 is a 7x7x512 -> 4096 matrix, as its ImageNet weights are) keeps
-   * its own (roi-heads.ts `resolvePooledSize`). The CPU recipes ask for 4 (tools/detection/recipes.ts).
+   * its own (roi-heads.ts `resolvePooledSize`). The CPU recipes ask for 4 (tasks/detection/recipes.ts).
    */
   pooledSize: number | 'backbone';
   /** RoIAlign sample points per bin side (torchvision MultiScaleRoIAlign: 2) */

@@ -41,7 +41,7 @@ export interface HeadPooling {
 /**
  * The one rule for the RoI grid side P a head gets: the config's request where the head takes
  * any size (a ResNet's conv5 + global average pool), else the head's own. A fixed head keeps
- * its size rather than failing, so one recipe (e.g. the CPU recipes' 4x4, tools/detection/
+ * its size rather than failing, so one recipe (e.g. the CPU recipes' 4x4, tasks/detection/
  * recipes.ts) serves every backbone: VGG-16's fc6 can only take the 7x7x512 its ImageNet
  * weights were trained on.
  * @param requested RoIHeadsConfig.pooledSize

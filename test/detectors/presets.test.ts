@@ -5,8 +5,8 @@ import { PRESETS } from '../../detectors/presets/index.ts';
 import { resolvePooledSize } from '../../detectors/roi-heads.ts';
 import { ensureGradients } from '../../src/backend/gradients.ts';
 import { initBackend } from '../../src/backend/index.ts';
-import { buildDetector, DETECTOR_CHECKPOINT_KIND } from '../../tools/detection/model.ts';
-import { RECIPES } from '../../tools/detection/recipes.ts';
+import { buildDetector, DETECTOR_CHECKPOINT_KIND } from '../../tasks/detection/model.ts';
+import { RECIPES } from '../../tasks/detection/recipes.ts';
 
 describe('detectors/presets', () => {
   it('the paper\'s VOC and COCO presets use RoI pooling (Appendix A); the default is torchvision\'s RoIAlign', () => {

@@ -51,10 +51,10 @@ import { initBackend } from '../../src/backend/index.ts';
 import { FoldedConvs } from '../../src/nn/fuse.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer, TrainingDivergedError } from '../../src/train/trainer.ts';
-import { metricsJson } from '../detection/evaluation.ts';
-import { loadDetector } from '../detection/model.ts';
-import { evaluateModel } from '../detection/pipeline.ts';
-import { detectionTask, trainDetector } from '../detection/train.ts';
+import { metricsJson } from '../../tasks/detection/evaluation.ts';
+import { loadDetector } from '../../tasks/detection/model.ts';
+import { evaluateModel } from '../../tasks/detection/pipeline.ts';
+import { detectionTask, trainDetector } from '../../tasks/detection/train.ts';
 import { childSpec, runChild, serveChild } from './child.ts';
 import { PROBE_SPEC, TorchPeers, benchBackends, probeResult, type BenchBackend } from './peer.ts';
 import { noiseBatch, zeroInitResiduals } from './workloads.ts';
@@ -192,7 +192,7 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   zeroInitResiduals(model);
   const ran = countWork(model);
   const x = tf.tensor4d(noiseBatch(1, height, width).images[0].pixels, [1, height, width, 3]);
-  // one fold cache over all images, as `resdet evaluate` / `detect` (tools/detection/inference.ts)
+  // one fold cache over all images, as `resdet evaluate` / `detect` (tasks/detection/inference.ts)
   const convs = new FoldedConvs();
   let dets = 0;
   const run = () => void (dets = model.detect(x, undefined, undefined, convs)[0].scores.length);

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { createBackbone } from '../../backbones/index.ts';
 import { fuseForInference } from '../../src/nn/fuse.ts';
-import { startClassificationParallel } from '../../src/parallel/classification.ts';
+import { startClassificationParallel } from '../../tasks/classification/parallel.ts';
 import type { ClassificationBatch } from '../../src/train/classification.ts';
 import { classificationTask } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';

@@ -22,7 +22,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { classificationTask } from '../../src/train/classification.ts';
 import { constantLr } from '../../src/train/schedule.ts';
 import { Trainer } from '../../src/train/trainer.ts';
-import { detectionTask } from '../detection/train.ts';
+import { detectionTask } from '../../tasks/detection/train.ts';
 import { instrumentKernels, takeKernelCpu } from './kernel-cpu.ts';
 import { noiseBatch, randomBatch, zeroInitResiduals } from './workloads.ts';
 

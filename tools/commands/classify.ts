@@ -10,7 +10,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { inputError } from '../../src/errors.ts';
 import { readFileForUser } from '../../src/io/json.ts';
 import { fuseForInference } from '../../src/nn/fuse.ts';
-import { loadClassifier, prepareInputs, topK, type Ranked } from '../../src/classify/predict.ts';
+import { loadClassifier, prepareInputs, topK, type Ranked } from '../../tasks/classification/predict.ts';
 import { classifierOptions, type ClassifierFlags } from './eval-classifier.ts';
 
 /** The JSON `resdet classify --json` prints. */

@@ -13,11 +13,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '../../src/backend/index.ts';
 import { UserError, quote } from '../../src/errors.ts';
-import { loadDetector } from '../detection/model.ts';
-import { evaluateModel } from '../detection/pipeline.ts';
+import { loadDetector } from '../../tasks/detection/model.ts';
+import { evaluateModel } from '../../tasks/detection/pipeline.ts';
 import { formatDuration } from '../../src/train/progress.ts';
-import { RECIPES, RECIPE_NAMES, type RecipeName } from '../detection/recipes.ts';
-import { trainDetector } from '../detection/train.ts';
+import { RECIPES, RECIPE_NAMES, type RecipeName } from '../../tasks/detection/recipes.ts';
+import { trainDetector } from '../../tasks/detection/train.ts';
 import { parseIntFlag } from './make-shapes.ts';
 import { parseFormat, parsePositive } from './train-detector.ts';
 

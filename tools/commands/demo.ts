@@ -11,12 +11,12 @@ import sharp from 'sharp';
 import { loadDetectionSet } from '../../datasets/detection/index.ts';
 import { makeShapes, type ShapeClass } from '../../datasets/shapes/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
-import { drawDetections } from '../detection/draw.ts';
-import { loadDetector } from '../detection/model.ts';
-import { evaluateModel } from '../detection/pipeline.ts';
-import { RECIPES, shapesAnchorSizes } from '../detection/recipes.ts';
+import { drawDetections } from '../../tasks/detection/draw.ts';
+import { loadDetector } from '../../tasks/detection/model.ts';
+import { evaluateModel } from '../../tasks/detection/pipeline.ts';
+import { RECIPES, shapesAnchorSizes } from '../../tasks/detection/recipes.ts';
 import { formatDuration } from '../../src/train/progress.ts';
-import { trainDetector } from '../detection/train.ts';
+import { trainDetector } from '../../tasks/detection/train.ts';
 import { formatMetrics } from './evaluate.ts';
 import { parseIntFlag, parseSize } from './make-shapes.ts';
 import { parsePositive } from './train-detector.ts';
@@ -33,7 +33,7 @@ export const DEMO_DEFAULTS = {
    * the rate drops 10x after this fraction of the updates: BN's running statistics (momentum
    * 0.1) trail weights that move fast, so a detector evaluated straight after constant-rate
    * training scores far below its training loss (measured: 0.343 after 100 constant-rate steps);
-   * the slow steps let them catch up (the `tiny` recipe's finding, tools/detection/recipes.ts)
+   * the slow steps let them catch up (the `tiny` recipe's finding, tasks/detection/recipes.ts)
    */
   dropAt: 0.75,
   /** wall-time cap on training (a slow or loaded machine stops early, with a checkpoint) */

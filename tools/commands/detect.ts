@@ -7,9 +7,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '../../src/backend/index.ts';
 import { writeFileAtomic } from '../../src/io/atomic.ts';
-import { drawDetections } from '../detection/draw.ts';
-import { detectRecords, imageRecord } from '../detection/inference.ts';
-import { loadDetector, mapperOptions } from '../detection/model.ts';
+import { drawDetections } from '../../tasks/detection/draw.ts';
+import { detectRecords, imageRecord } from '../../tasks/detection/inference.ts';
+import { loadDetector, mapperOptions } from '../../tasks/detection/model.ts';
 import { UserError } from '../../src/errors.ts';
 
 /**

@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { readImageFolder } from '../../datasets/classification/image-folder.ts';
 import { initBackend } from '../../src/backend/index.ts';
-import { evaluateClassifier } from '../../src/classify/evaluate.ts';
-import { loadClassifier, PREPROCESS_NAMES, type PreprocessName } from '../../src/classify/predict.ts';
+import { evaluateClassifier } from '../../tasks/classification/evaluate.ts';
+import { loadClassifier, PREPROCESS_NAMES, type PreprocessName } from '../../tasks/classification/predict.ts';
 import { quote, UserError } from '../../src/errors.ts';
 import { WEIGHT_FORMATS, type WeightFormat } from '../../src/weights/import.ts';
 

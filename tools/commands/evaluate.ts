@@ -6,9 +6,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { initBackend } from '../../src/backend/index.ts';
-import { metricsJson, type DetectionMetrics } from '../detection/evaluation.ts';
-import { loadDetector } from '../detection/model.ts';
-import { evaluateModel } from '../detection/pipeline.ts';
+import { metricsJson, type DetectionMetrics } from '../../tasks/detection/evaluation.ts';
+import { loadDetector } from '../../tasks/detection/model.ts';
+import { evaluateModel } from '../../tasks/detection/pipeline.ts';
 import { classesWithoutGt } from '../../src/eval/voc.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { parseFormat } from './train-detector.ts';

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { readMetricsLog } from '../../src/train/metrics-log.ts';
 import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng, type Panel } from '../../src/train/plot.ts';
-import { CIFAR10 } from '../recipes/cifar10.ts';
-import { CHECKPOINT_FILE, METRICS_FILE, trainClassifier } from '../train/classifier.ts';
+import { CIFAR10 } from '../../tasks/classification/recipes/cifar10.ts';
+import { CHECKPOINT_FILE, METRICS_FILE, trainClassifier } from '../../tasks/classification/train.ts';
 import { positiveInt, positiveNumber } from './train-classifier.ts';
 
 export const DEGRADATION_MODELS = ['plain20', 'plain56', 'resnet20', 'resnet56'] as const;

@@ -1,15 +1,15 @@
 /**
  * `resdet train-classifier`: trains a backbone as an image classifier with one of the paper's
- * recipes (tools/recipes/), writing a checkpoint, a JSONL metrics log and error curves.
+ * recipes (tasks/classification/recipes/), writing a checkpoint, a JSONL metrics log and error curves.
  * Its last output line is `checkpoint: PATH`.
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { BACKBONE_NAMES } from '../../backbones/index.ts';
-import { RECIPES } from '../recipes/index.ts';
-import { trainClassifier } from '../train/classifier.ts';
+import { RECIPES } from '../../tasks/classification/recipes/index.ts';
+import { trainClassifier } from '../../tasks/classification/train.ts';
 
-/** Looks up a recipe by name (re-exported from tools/train/classifier.ts). */
-export { recipeByName } from '../train/classifier.ts';
+/** Looks up a recipe by name (re-exported from tasks/classification/train.ts). */
+export { recipeByName } from '../../tasks/classification/train.ts';
 
 /** commander parser for a positive integer flag. */
 export function positiveInt(name: string): (v: string) => number {

@@ -1,6 +1,6 @@
 /**
  * `resdet train-detector`: trains Faster R-CNN on a VOC- or COCO-format set with one of the
- * paper's recipes (tools/detection/recipes.ts). Progress goes to stderr; the last stdout line is
+ * paper's recipes (tasks/detection/recipes.ts). Progress goes to stderr; the last stdout line is
  * `checkpoint: PATH`.
  */
 import type { Command } from 'commander';
@@ -8,8 +8,8 @@ import { initBackend } from '../../src/backend/index.ts';
 import { UserError } from '../../src/errors.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
 import { formatDuration } from '../../src/train/progress.ts';
-import { RECIPE_NAMES, type RecipeName } from '../detection/recipes.ts';
-import { trainDetector } from '../detection/train.ts';
+import { RECIPE_NAMES, type RecipeName } from '../../tasks/detection/recipes.ts';
+import { trainDetector } from '../../tasks/detection/train.ts';
 import { parseIntFlag } from './make-shapes.ts';
 
 /** Parses `voc` / `coco`. */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallel, DataParallelError } from '../../../src/parallel/data-parallel.ts';
-import { splitClassificationBatch } from '../../../src/parallel/classification.ts';
+import { splitClassificationBatch } from '../../../tasks/classification/parallel.ts';
 import { replicaRngState } from '../../../src/parallel/protocol.ts';
 import { Rng } from '../../../src/random.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';

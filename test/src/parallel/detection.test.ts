@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/index.ts';
 import type { DetectionBatch } from '../../../datasets/detection/index.ts';
-import { splitDetectionBatch, trainDetector } from '../../../tools/detection/train.ts';
+import { splitDetectionBatch, trainDetector } from '../../../tasks/detection/train.ts';
 import { makeTinyShapes } from '../../helpers/tiny-shapes.ts';
 
 describe('parallel: train-detector --workers 2', function () {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { demoInput, describeTruth } from '../../../tools/commands/demo.ts';
-import { mergeDetector, RECIPES, shapesAnchorSizes } from '../../../tools/detection/recipes.ts';
+import { mergeDetector, RECIPES, shapesAnchorSizes } from '../../../tasks/detection/recipes.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 

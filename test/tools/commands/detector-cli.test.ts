@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../../../src/backend/index.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
-import { trainDetector } from '../../../tools/detection/train.ts';
+import { trainDetector } from '../../../tasks/detection/train.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { TINY_DETECTOR_FLAGS, tinyShapesArgs } from '../../helpers/tiny-shapes.ts';
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../../../src/backend/index.ts';
-import { trainClassifier } from '../../../tools/train/classifier.ts';
+import { trainClassifier } from '../../../tasks/classification/train.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 

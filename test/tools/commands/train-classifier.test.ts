@@ -10,9 +10,9 @@ import { UserError } from '../../../src/errors.ts';
 import { LOCK_FILE } from '../../../src/io/lock.ts';
 import { initBackend } from '../../../src/backend/index.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
-import { CIFAR10 } from '../../../tools/recipes/cifar10.ts';
+import { CIFAR10 } from '../../../tasks/classification/recipes/cifar10.ts';
 import { recipeByName } from '../../../tools/commands/train-classifier.ts';
-import { trainClassifier, type ClassifierRunOptions } from '../../../tools/train/classifier.ts';
+import { trainClassifier, type ClassifierRunOptions } from '../../../tasks/classification/train.ts';
 
 describe('resdet train-classifier', () => {
   let dir = '';

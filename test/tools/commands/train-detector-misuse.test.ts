@@ -12,7 +12,7 @@ import { initBackend } from '../../../src/backend/index.ts';
 import { LOCK_FILE } from '../../../src/io/lock.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { parseUnitInterval } from '../../../tools/commands/detect.ts';
-import { trainDetector, trainSplitOf, type DetectorRunConfig } from '../../../tools/detection/train.ts';
+import { trainDetector, trainSplitOf, type DetectorRunConfig } from '../../../tasks/detection/train.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 import { makeTinyShapes } from '../../helpers/tiny-shapes.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { inTopK, prepareInputs, topK, type Classifier } from '../../../src/classify/predict.ts';
+import { inTopK, prepareInputs, topK, type Classifier } from '../../../tasks/classification/predict.ts';
 import type { ClassificationRecord } from '../../../datasets/classification/records.ts';
 
 /** A solid-colour in-memory image record. */

@@ -5,15 +5,15 @@ import path from 'node:path';
 import { loadDetectionSet, type DetectionSet } from '../../../datasets/detection/index.ts';
 import { makeShapes } from '../../../datasets/shapes/index.ts';
 import { formatComparison } from '../../../tools/commands/compare-backbones.ts';
-import { evaluateDetections, metricsJson, writeResults } from '../../../tools/detection/evaluation.ts';
-import { toOriginal, type ImageDetections } from '../../../tools/detection/inference.ts';
+import { evaluateDetections, metricsJson, writeResults } from '../../../tasks/detection/evaluation.ts';
+import { toOriginal, type ImageDetections } from '../../../tasks/detection/inference.ts';
 
 /** The ground truth of every record as detections with score 1 (a perfect detector). */
 function perfect(set: DetectionSet): ImageDetections[] {
   return set.records.map((r) => ({ boxes: r.boxes.slice(), scores: new Float32Array(r.labels.length).fill(1), labels: r.labels.slice() }));
 }
 
-describe('tools/detection evaluation', function () {
+describe('tasks/detection evaluation', function () {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-det-eval-'));
   before(async () => {
     await makeShapes({ out: tmp, images: 10, seed: 2, width: 64, height: 48, classes: ['circle', 'square'], force: true });

@@ -4,13 +4,13 @@
  */
 import { createBackbone, type BackboneOptions } from '../../backbones/index.ts';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Layer } from '../nn/index.ts';
-import { classificationTask, type ClassificationBatch } from '../train/classification.ts';
-import { fuseForInference } from '../nn/fuse.ts';
-import { DataParallel } from './data-parallel.ts';
-import type { ReplicaSpec } from './protocol.ts';
-import { shardSizes } from './shards.ts';
-import type { Replica } from './worker.ts';
+import type { Layer } from '../../src/nn/index.ts';
+import { classificationTask, type ClassificationBatch } from '../../src/train/classification.ts';
+import { fuseForInference } from '../../src/nn/fuse.ts';
+import { DataParallel } from '../../src/parallel/data-parallel.ts';
+import type { ReplicaSpec } from '../../src/parallel/protocol.ts';
+import { shardSizes } from '../../src/parallel/shards.ts';
+import type { Replica } from '../../src/parallel/worker.ts';
 
 /** Arguments of a classification replica: the backbone and its options. */
 export interface ClassificationReplicaArgs {

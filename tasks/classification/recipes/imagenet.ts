@@ -4,7 +4,7 @@
  * dropout; scale augmentation (shorter side in [256, 480]), random 224 crop, flip, per-channel
  * mean subtraction and colour augmentation. No hold-out: the validation folder is evaluated.
  */
-import { IMAGENET_CHANNEL_MEAN } from '../../datasets/classification/augment.ts';
+import { IMAGENET_CHANNEL_MEAN } from '../../../datasets/classification/augment.ts';
 import type { ClassifierRecipe } from './types.ts';
 
 export const IMAGENET: ClassifierRecipe = {

@@ -7,7 +7,7 @@
  * ../shared/data/cifar10-resnet were trained (the paper subtracts the per-pixel mean instead;
  * `{kind: 'pixelMean'}` does that).
  */
-import { TORCHVISION_NORM } from '../../datasets/classification/augment.ts';
+import { TORCHVISION_NORM } from '../../../datasets/classification/augment.ts';
 import type { ClassifierRecipe } from './types.ts';
 
 export const CIFAR10: ClassifierRecipe = {

@@ -3,7 +3,7 @@
  * typed object (STYLE.md habit 4). `resdet train-classifier --preset NAME` starts from one and
  * command-line flags override single fields.
  */
-import type { Normalisation } from '../../datasets/classification/augment.ts';
+import type { Normalisation } from '../../../datasets/classification/augment.ts';
 
 export interface ClassifierRecipe {
   /** which augmentation and evaluation crops: the paper's CIFAR-10 or ImageNet pipeline */

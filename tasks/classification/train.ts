@@ -12,7 +12,7 @@ import { createBackbone } from '../../backbones/index.ts';
 import { setMappers, openClassificationData, holdOut, type ClassificationSet } from '../../datasets/classification/index.ts';
 import { ShuffledBatches, orderedBatches } from '../../datasets/classification/batches.ts';
 import { initBackend } from '../../src/backend/index.ts';
-import { startClassificationParallel } from '../../src/parallel/classification.ts';
+import { startClassificationParallel } from './parallel.ts';
 import { DataParallelError, type DataParallel } from '../../src/parallel/data-parallel.ts';
 import { UserError } from '../../src/errors.ts';
 import { removeStaleTempFiles } from '../../src/io/atomic.ts';
@@ -26,7 +26,7 @@ import { TrainingProgress } from '../../src/train/progress.ts';
 import { ErrorWarmup } from '../../src/train/error-warmup.ts';
 import { PlateauLr, stepLr, type LrSchedule } from '../../src/train/schedule.ts';
 import { Trainer, TrainingDivergedError } from '../../src/train/trainer.ts';
-import { RECIPES, type ClassifierRecipe, type RecipeName } from '../recipes/index.ts';
+import { RECIPES, type ClassifierRecipe, type RecipeName } from './recipes/index.ts';
 
 export interface ClassifierRunOptions {
   /** backbone name, e.g. 'resnet20'; a new run needs it, `resume` takes the checkpoint's */

@@ -1,5 +1,5 @@
 /**
- * Pictures of detections (tools/detection/draw.ts, font.ts): the bitmap font's metrics, label
+ * Pictures of detections (tasks/detection/draw.ts, font.ts): the bitmap font's metrics, label
  * placement (inside the canvas, never overlapping, beside its box where there is room), the
  * layout (upscaling, legend, header) and the written picture.
  */
@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import sharp from 'sharp';
-import { detectionsSvg, drawDetections, layoutDetections, leaderLine, PALETTE, placeLabels, textColorOn, type Rect } from '../../../tools/detection/draw.ts';
-import { GLYPH, textPath, textSize } from '../../../tools/detection/font.ts';
-import type { ImageDetections } from '../../../tools/detection/inference.ts';
+import { detectionsSvg, drawDetections, layoutDetections, leaderLine, PALETTE, placeLabels, textColorOn, type Rect } from '../../../tasks/detection/draw.ts';
+import { GLYPH, textPath, textSize } from '../../../tasks/detection/font.ts';
+import type { ImageDetections } from '../../../tasks/detection/inference.ts';
 import { Rng } from '../../../src/random.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 
@@ -32,7 +32,7 @@ function disjoint(a: Rect, b: Rect): boolean {
   return a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
 }
 
-describe('tools/detection: font', () => {
+describe('tasks/detection: font', () => {
   it('every glyph is a 10 x 17 cell; sizes are exact multiples of it', () => {
     assert.deepEqual(GLYPH, { width: 10, height: 17 });
     assert.deepEqual(textSize('circle 0.93', 1), { width: 110, height: 17 });
@@ -51,7 +51,7 @@ describe('tools/detection: font', () => {
   });
 });
 
-describe('tools/detection: label placement', () => {
+describe('tasks/detection: label placement', () => {
   const canvas = { width: 200, height: 100 };
   const size = { width: 60, height: 20 };
 
@@ -107,7 +107,7 @@ describe('tools/detection: label placement', () => {
   });
 });
 
-describe('tools/detection: detections picture', () => {
+describe('tasks/detection: detections picture', () => {
   it('upscales a 128x96 image to a 320 px shorter side, scales the boxes, and lists the classes drawn in the legend', () => {
     const l = layoutDetections({ width: 128, height: 96 }, dets([12, 24, 60, 72, 0, 0, 30, 30, 70, 10, 120, 50], [0.5, 0.9, 0.7], [2, 0, 2]), ['circle', 'square', 'triangle'], { title: 'demo' });
     // scale 320 / 96 = 10/3: 128 -> 427 (rounded), 96 -> 320

@@ -5,8 +5,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/index.ts';
 import { loadCheckpoint, disposeCheckpoint } from '../../../src/train/checkpoint.ts';
-import { CIFAR10 } from '../../../tools/recipes/cifar10.ts';
-import { trainClassifier, type ClassifierRunOptions } from '../../../tools/train/classifier.ts';
+import { CIFAR10 } from '../../../tasks/classification/recipes/cifar10.ts';
+import { trainClassifier, type ClassifierRunOptions } from '../../../tasks/classification/train.ts';
 import { writeTinyCifar } from '../../helpers/tiny-cifar.ts';
 
 describe('parallel: train-classifier --workers 2', function () {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { LogRow } from '../../../src/train/trainer.ts';
-import { lossCurvesSvg } from '../../../tools/detection/loss-plot.ts';
+import { lossCurvesSvg } from '../../../tasks/detection/loss-plot.ts';
 
-describe('tools/detection loss plot', function () {
+describe('tasks/detection loss plot', function () {
   it('draws one polyline per logged loss, scaled to the largest value', () => {
     const rows: LogRow[] = [
       { kind: 'train' as const, step: 10, loss: 2, rpn_cls: 0.5, rpn_box: 0.1, cls: 1.2, box: 0.2 },

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { orderedBatches } from '../../datasets/classification/batches.ts';
 import type { ClassificationSet } from '../../datasets/classification/records.ts';
-import { fuseForInference } from '../nn/fuse.ts';
+import { fuseForInference } from '../../src/nn/fuse.ts';
 import { inTopK, prepareInputs, type Classifier } from './predict.ts';
 
 /** Options of `evaluateClassifier`. */

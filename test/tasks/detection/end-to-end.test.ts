@@ -12,13 +12,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeShapes } from '../../../datasets/shapes/index.ts';
 import { initBackend } from '../../../src/backend/index.ts';
-import { loadDetector } from '../../../tools/detection/model.ts';
-import { evaluateModel } from '../../../tools/detection/pipeline.ts';
-import { RECIPES } from '../../../tools/detection/recipes.ts';
-import { trainDetector } from '../../../tools/detection/train.ts';
+import { loadDetector } from '../../../tasks/detection/model.ts';
+import { evaluateModel } from '../../../tasks/detection/pipeline.ts';
+import { RECIPES } from '../../../tasks/detection/recipes.ts';
+import { trainDetector } from '../../../tasks/detection/train.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 
-describe('tools/detection: end to end on generated shapes', function () {
+describe('tasks/detection: end to end on generated shapes', function () {
   before(() => initBackend());
 
   it('trains Faster R-CNN ResNet-18 from scratch (recipe tiny, 40 updates) to VOC mAP@0.5 >= 0.5 on held-out images', async function () {

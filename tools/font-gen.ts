@@ -1,13 +1,13 @@
 /**
- * Regenerates the glyph table of ./font.ts: renders printable ASCII in DejaVu Sans Mono Bold
+ * Regenerates the glyph table of tasks/detection/font.ts: renders printable ASCII in DejaVu Sans Mono Bold
  * (librsvg through sharp; the font must be installed, e.g. Debian's fonts-dejavu-core) at 15 px
  * into 10 x 17 cells, 4x supersampled and averaged down, and keeps the pixels darker than half
  * grey. Prints the table's lines; paste them into font.ts.
  *
- *   npx tsx tools/detection/font-gen.ts
+ *   npx tsx tools/font-gen.ts
  */
 import sharp from 'sharp';
-import { xmlEscape } from '../../datasets/shapes/formats.ts';
+import { xmlEscape } from '../datasets/shapes/formats.ts';
 
 const CELL = { width: 10, height: 17 };
 const FONT = { family: 'DejaVu Sans Mono', weight: 'bold', size: 15, baseline: 13 };

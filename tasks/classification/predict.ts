@@ -18,8 +18,8 @@ import { CifarResNet } from '../../backbones/cifar-resnet.ts';
 import { cropNormalise, IMAGENET_CHANNEL_MEAN, TORCHVISION_NORM, centreCrop, tenCrop, type Normalisation } from '../../datasets/classification/augment.ts';
 import { decodeRecord } from '../../datasets/classification/decode.ts';
 import { CIFAR10_CLASSES, type ClassificationRecord } from '../../datasets/classification/records.ts';
-import { inputError, quote, UserError } from '../errors.ts';
-import { detectFormat, importWeights, WEIGHT_FORMATS, type ImportReport, type WeightFormat } from '../weights/import.ts';
+import { inputError, quote, UserError } from '../../src/errors.ts';
+import { detectFormat, importWeights, WEIGHT_FORMATS, type ImportReport, type WeightFormat } from '../../src/weights/import.ts';
 
 /** The input conventions `--preprocess` accepts. */
 export const PREPROCESS_NAMES = ['torchvision', 'caffe'] as const;
