@@ -14,12 +14,13 @@ import { inputError, quote } from '../../src/errors.ts';
 import { expectArray, expectId, expectNumber, expectObject, expectString, type JsonObject } from '../../src/io/fields.ts';
 import { parseJsonText, readFileForUser } from '../../src/io/json.ts';
 import { resolveInsideRoot } from '../../src/io/paths.ts';
+import type { CocoGroundTruth, CocoGtAnnotation, CocoGtCategory, CocoGtImage } from '../../src/eval/coco-records.ts';
 
 /** Four numbers describing one box. */
 export type Box4 = [number, number, number, number];
 
 /** One image record (`images[]`). */
-export interface CocoImage {
+export interface CocoImage extends CocoGtImage {
   id: number;
   /** Relative path under the image folder; resolve with {@link resolveCocoImagePath}. */
   fileName: string;
@@ -28,14 +29,14 @@ export interface CocoImage {
 }
 
 /** One category (`categories[]`); ids are arbitrary integers, not indices. */
-export interface CocoCategory {
+export interface CocoCategory extends CocoGtCategory {
   id: number;
   name: string;
   supercategory?: string;
 }
 
 /** One ground-truth object (`annotations[]`). */
-export interface CocoAnnotation {
+export interface CocoAnnotation extends CocoGtAnnotation {
   id: number;
   imageId: number;
   categoryId: number;
@@ -51,8 +52,11 @@ export interface CocoAnnotation {
   segmentation?: unknown;
 }
 
-/** A parsed instances file with its indexes. Arrays keep the file's order. */
-export interface CocoInstances {
+/**
+ * A parsed instances file with its indexes. Arrays keep the file's order. It is the COCO
+ * evaluator's ground truth as it is (src/eval/coco-records.ts `CocoGroundTruth`).
+ */
+export interface CocoInstances extends CocoGroundTruth {
   /** The file the records came from (used in error messages). */
   file: string;
   images: CocoImage[];

@@ -9,25 +9,14 @@
 import { inputError } from '../../src/errors.ts';
 import { writeFileAtomic } from '../../src/io/atomic.ts';
 import { expectObject, show } from '../../src/io/fields.ts';
-import { IdIndex } from '../../src/eval/id-index.ts';
+import { checkDetectionsAgainstGt, detectionsFromXywh, validateDetections, type CocoDetections } from '../../src/eval/coco-records.ts';
 import { parseJsonText, readFileForUser } from '../../src/io/json.ts';
 import type { CocoInstances } from './annotations.ts';
 import { scanCocoResults } from './results-scan.ts';
 
-/** Detections as parallel typed arrays; index i is the file's i-th record. */
-export interface CocoDetections {
-  count: number;
-  /** [N] image ids */
-  imageId: Float64Array;
-  /** [N] category ids */
-  categoryId: Float64Array;
-  /** [N] confidence scores */
-  score: Float64Array;
-  /** [N*4] x, y, w, h exactly as given (written back unchanged, used for exact evaluation) */
-  xywh: Float64Array;
-  /** [N*4] x1, y1, x2, y2 absolute pixels (x2 = x + w, y2 = y + h) */
-  box: Float64Array;
-}
+// The evaluator owns the detections type and its checks (src/eval/coco-records.ts); they are
+// re-exported here so that the loader's users find them beside the reader.
+export { checkDetectionsAgainstGt, detectionsFromXywh, validateDetections, type CocoDetections };
 
 /** One detection as a plain record, boxes in the internal xyxy convention. */
 export interface CocoDetection {
@@ -39,22 +28,6 @@ export interface CocoDetection {
 }
 
 const RECORD = 'detections';
-
-/**
- * Builds CocoDetections from xywh arrays (as read from a file), deriving the xyxy boxes.
- * @param xywh [N*4] x, y, w, h
- */
-export function detectionsFromXywh(imageId: Float64Array, categoryId: Float64Array, score: Float64Array, xywh: Float64Array): CocoDetections {
-  const n = imageId.length;
-  const box = new Float64Array(4 * n);
-  for (let i = 0; i < 4 * n; i += 4) {
-    box[i] = xywh[i];
-    box[i + 1] = xywh[i + 1];
-    box[i + 2] = xywh[i] + xywh[i + 2];
-    box[i + 3] = xywh[i + 1] + xywh[i + 3];
-  }
-  return { count: n, imageId, categoryId, score, xywh, box };
-}
 
 /** Zeroed columns for n detections. */
 function emptyColumns(n: number) {
@@ -130,44 +103,6 @@ function fromJson(json: unknown, file: string): CocoDetections {
     score[i] = num('score');
   });
   return detectionsFromXywh(imageId, categoryId, score, xywh);
-}
-
-/**
- * Value checks shared by both read paths: integer ids, finite scores, finite boxes with
- * positive width and height.
- */
-export function validateDetections(d: CocoDetections, file: string): void {
-  for (let i = 0; i < d.count; i++) {
-    const where = `${RECORD}[${i}]`;
-    if (!Number.isSafeInteger(d.imageId[i])) throw inputError(file, `${where}.image_id`, `expected an integer id, got ${show(d.imageId[i])}`);
-    if (!Number.isSafeInteger(d.categoryId[i])) throw inputError(file, `${where}.category_id`, `expected an integer id, got ${show(d.categoryId[i])}`);
-    if (!Number.isFinite(d.score[i])) throw inputError(file, `${where}.score`, `expected a finite number, got ${show(d.score[i])}`);
-    const x = d.xywh[4 * i], y = d.xywh[4 * i + 1], w = d.xywh[4 * i + 2], h = d.xywh[4 * i + 3];
-    if (!(Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(w) && Number.isFinite(h))) {
-      throw inputError(file, `${where}.bbox`, `expected 4 finite numbers [x, y, w, h], got [${x}, ${y}, ${w}, ${h}]`);
-    }
-    if (!(w > 0 && h > 0)) {
-      throw inputError(file, `${where}.bbox`, `expected width and height > 0, got [${x}, ${y}, ${w}, ${h}]`);
-    }
-  }
-}
-
-/**
- * Checks that every detection names an image and a category of the ground truth (pycocotools'
- * loadRes asserts on unknown image ids; an unknown category would be silently dropped there).
- */
-export function checkDetectionsAgainstGt(d: CocoDetections, gt: CocoInstances, file: string): void {
-  // Dense tables rather than Map probes: this runs over every detection (500,000 for val2017).
-  const images = new IdIndex(gt.images.map((im) => im.id));
-  const categories = new IdIndex(gt.categories.map((c) => c.id));
-  for (let i = 0; i < d.count; i++) {
-    if (images.get(d.imageId[i]) < 0) {
-      throw inputError(file, `${RECORD}[${i}].image_id`, `expected the id of an image in ${gt.file}, got ${show(d.imageId[i])}`);
-    }
-    if (categories.get(d.categoryId[i]) < 0) {
-      throw inputError(file, `${RECORD}[${i}].category_id`, `expected the id of a category in ${gt.file}, got ${show(d.categoryId[i])}`);
-    }
-  }
 }
 
 /**

@@ -4,8 +4,7 @@
  * inference. Both work on parsed records and never read files.
  */
 import { inputError } from '../errors.ts';
-import type { CocoInstances } from '../../datasets/coco/annotations.ts';
-import { checkDetectionsAgainstGt, detectionsFromXywh, validateDetections, type CocoDetections } from '../../datasets/coco/results.ts';
+import { checkDetectionsAgainstGt, detectionsFromXywh, validateDetections, type CocoDetections, type CocoGroundTruth } from './coco-records.ts';
 import { cocoEvalParams, matchAll, type CocoEvalParams } from './coco.ts';
 import { accumulate } from './coco-accumulate.ts';
 import { formatSummary, perCategoryAp, summarizeStats, type CocoCategoryAp } from './coco-summary.ts';
@@ -32,11 +31,11 @@ export interface CocoEvalResult {
 
 /**
  * Evaluates detections against ground truth with pycocotools' COCOeval(iouType='bbox') semantics.
- * @param gt parsed instances (every image and category in it is evaluated)
+ * @param gt ground truth, e.g. datasets/coco `CocoInstances` (every image and category in it is evaluated)
  * @param dets detections; their image/category ids must exist in `gt` (checked here)
  * @param params overrides of {@link COCO_EVAL_DEFAULTS}
  */
-export function evaluateCoco(gt: CocoInstances, dets: CocoDetections, params: Partial<CocoEvalParams> = {}, detsFile = 'detections'): CocoEvalResult {
+export function evaluateCoco(gt: CocoGroundTruth, dets: CocoDetections, params: Partial<CocoEvalParams> = {}, detsFile = 'detections'): CocoEvalResult {
   const p = cocoEvalParams(params);
   checkDetectionsAgainstGt(dets, gt, detsFile);
   const matches = matchAll(gt, dets, p);
@@ -75,9 +74,11 @@ export class CocoEvaluator {
   private categoryId: number[] = [];
   private score: number[] = [];
   private xywh: number[] = [];
+  private readonly imageIds: Set<number>;
 
-  constructor(readonly gt: CocoInstances, readonly params: Partial<CocoEvalParams> = {}) {
+  constructor(readonly gt: CocoGroundTruth, readonly params: Partial<CocoEvalParams> = {}) {
     cocoEvalParams(params);
+    this.imageIds = new Set(gt.images.map((im) => im.id));
   }
 
   /** Forgets every prediction processed so far. */
@@ -90,7 +91,7 @@ export class CocoEvaluator {
 
   /** Adds one image's predictions; the image id must be in the ground truth. */
   process(imageId: number, pred: ImagePredictions): void {
-    if (!this.gt.imageById.has(imageId)) throw inputError('predictions', `image ${imageId}`, `expected an image id of ${this.gt.file}, got ${imageId}`);
+    if (!this.imageIds.has(imageId)) throw inputError('predictions', `image ${imageId}`, `expected an image id of ${this.gt.file}, got ${imageId}`);
     const n = pred.scores.length;
     const nested = n > 0 && typeof pred.boxes[0] !== 'number';
     const flat = pred.boxes as ArrayLike<number>;

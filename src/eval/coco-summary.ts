@@ -133,7 +133,7 @@ export function formatSummary(stats: number[], params: CocoEvalParams): string[]
  * precision[:, :, k, all, maxDets] > -1 (ap), the same at IoU 0.5 and 0.75, and the mean of
  * recall[:, k, all, maxDets] > -1 (ar100), with maxDets the summary's "100" entry.
  */
-export function perCategoryAp(acc: CocoAccumulated, params: CocoEvalParams, categories: Array<{ id: number; name: string }>): CocoCategoryAp[] {
+export function perCategoryAp(acc: CocoAccumulated, params: CocoEvalParams, categories: ReadonlyArray<{ id: number; name: string }>): CocoCategoryAp[] {
   const byId = new Map(categories.map((c) => [c.id, c.name]));
   const ids = categories.map((c) => c.id).sort((x, y) => x - y);
   const aAll = Math.max(0, params.areaRngLbl.indexOf('all'));

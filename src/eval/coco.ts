@@ -15,8 +15,7 @@
  * pycocotools' per-image dicts, which is what makes a val2017-sized evaluation take seconds.
  */
 import { UserError } from '../errors.ts';
-import type { CocoInstances } from '../../datasets/coco/annotations.ts';
-import type { CocoDetections } from '../../datasets/coco/results.ts';
+import type { CocoDetections, CocoGroundTruth } from './coco-records.ts';
 import { linspace, roundHalfEven } from './numpy.ts';
 import { IdIndex } from './id-index.ts';
 import { countingSortStable, iota, sortByValueDesc } from './sort.ts';
@@ -259,7 +258,7 @@ export interface CocoMatches {
  * @param gt the ground truth (every image and category in it is evaluated)
  * @param dets detections; ids not in `gt` must have been rejected (checkDetectionsAgainstGt)
  */
-export function matchAll(gt: CocoInstances, dets: CocoDetections, params: CocoEvalParams): CocoMatches {
+export function matchAll(gt: CocoGroundTruth, dets: CocoDetections, params: CocoEvalParams): CocoMatches {
   const imgIds = gt.images.map((im) => im.id).sort((x, y) => x - y);
   const catIds = gt.categories.map((c) => c.id).sort((x, y) => x - y);
   const I = imgIds.length, K = catIds.length, A = params.areaRng.length, T = params.iouThrs.length;
