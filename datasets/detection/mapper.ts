@@ -1,22 +1,17 @@
 /**
- * The detection mapper: one record -> one network-ready image with its boxes. Decoding,
- * resizing and flipping run in sharp (libvips, off the JavaScript thread, so they overlap the
- * model's compute); normalisation is a short loop here.
- *
- * Resize (py-faster-rcnn `prep_im_for_blob`, Faster R-CNN Sec. 3.3): the shorter side becomes
- * `minSize` unless the longer side would then exceed `maxSize`, in which case the longer side
- * becomes `maxSize`: `s = min(minSize / short, maxSize / long)`. Output sizes are rounded, and
- * boxes are scaled per axis by the exact ratios `sx = W' / W`, `sy = H' / H`, so a box that
- * touches the image border still touches it.
- *
- * Horizontal flip (the paper's only detection augmentation): in continuous coordinates a box
- * `[x1, y1, x2, y2]` of an image `W'` wide becomes `[W' - x2, y1, W' - x1, y2]` (py-faster-rcnn's
- * `W - x2 - 1` is the same map in its 0-based inclusive convention).
+ * The detection mapper: one record -> one network-ready image with its boxes. sharp (libvips,
+ * off the JavaScript thread) decodes the file to RGB bytes at its original size; the resize, the
+ * flip and the normalisation are loops on those bytes (./resize.ts, ./normalize.ts), the very
+ * functions the browser build runs, so a page feeds a detector the same input as Node.
+ * The geometry (sizes, box scaling and flipping) is documented in ./resize.ts.
  */
 import sharp from 'sharp';
 import { inputError } from '../../src/errors.ts';
 import { normalizePixels, type PixelNorm } from './normalize.ts';
 import { trainingObjects, type DetectionRecord } from './records.ts';
+import { flipRgbHorizontal, resizeBilinear, resizedSize, transformBoxes } from './resize.ts';
+
+export { flipRgbHorizontal, resizeBilinear, resizedSize, transformBoxes } from './resize.ts';
 
 /** Options of the mapper; sizes in pixels. */
 export interface MapperOptions {
@@ -49,39 +44,26 @@ export interface MappedImage {
   dropped: number;
 }
 
-/** The resized size of a `width` x `height` image (see the module comment). */
-export function resizedSize(width: number, height: number, minSize: number, maxSize: number): { width: number; height: number; scaleX: number; scaleY: number } {
-  const s = Math.min(minSize / Math.min(width, height), maxSize / Math.max(width, height));
-  const w = Math.max(1, Math.round(width * s));
-  const h = Math.max(1, Math.round(height * s));
-  return { width: w, height: h, scaleX: w / width, scaleY: h / height };
-}
-
 /**
- * Scales boxes per axis and, when `flipWidth` is given, mirrors them in an image that wide.
- * @param boxes [G * 4] xyxy
- * @returns a new [G * 4] array
- */
-export function transformBoxes(boxes: Float32Array, scaleX: number, scaleY: number, flipWidth?: number): Float32Array {
-  const out = new Float32Array(boxes.length);
-  for (let i = 0; i < boxes.length; i += 4) {
-    const x1 = boxes[i] * scaleX;
-    const x2 = boxes[i + 2] * scaleX;
-    out[i] = flipWidth === undefined ? x1 : flipWidth - x2;
-    out[i + 1] = boxes[i + 1] * scaleY;
-    out[i + 2] = flipWidth === undefined ? x2 : flipWidth - x1;
-    out[i + 3] = boxes[i + 3] * scaleY;
-  }
-  return out;
-}
-
-/**
- * Decodes `file` to RGB bytes, resized to `width` x `height` (bilinear, as cv2.INTER_LINEAR in
- * the references) and mirrored when `flip`. Alpha is dropped, grey images become RGB.
+ * Decodes `file` to RGB bytes, resized to `width` x `height` (./resize.ts `resizeBilinear`:
+ * bilinear, half-pixel centres as cv2.INTER_LINEAR in the references) and mirrored when `flip`.
+ * Alpha is dropped, grey images become RGB.
  * @param expected the size the annotation gives; a different decoded size is an error
  * @throws UserError naming the file when it is missing, corrupt, or not the annotated size
  */
 export async function decodeResized(file: string, width: number, height: number, flip: boolean, expected?: { width: number; height: number; annotationFile: string }): Promise<Uint8Array> {
+  const { rgb, width: w, height: h } = await decodeRgb(file, expected);
+  const out = resizeBilinear(rgb, w, h, width, height);
+  if (flip) flipRgbHorizontal(out, width, height);
+  return out;
+}
+
+/**
+ * Decodes `file` to interleaved RGB bytes at its own size (alpha dropped, grey made RGB).
+ * @param expected the size the annotation gives; a different decoded size is an error
+ * @throws UserError naming the file when it is missing, corrupt, or not the annotated size
+ */
+export async function decodeRgb(file: string, expected?: { width: number; height: number; annotationFile: string }): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   try {
     // sharp's default failOn 'warning' also rejects truncated JPEGs, which libvips would otherwise pad with grey.
     const img = sharp(file);
@@ -91,13 +73,9 @@ export async function decodeResized(file: string, width: number, height: number,
         throw inputError(expected.annotationFile, 'size', `expected the size of ${file} (${meta.width}x${meta.height}), got ${expected.width}x${expected.height}`);
       }
     }
-    let pipeline = img.removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill', kernel: 'linear' });
-    if (flip) pipeline = pipeline.flop();
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== width || info.height !== height) {
-      throw new Error(`decoded ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x3`);
-    }
-    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded ${info.width}x${info.height}x${info.channels}, expected 3 channels`);
+    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (err) {
     if ((err as Error).name === 'UserError') throw err;
     const e = err as NodeJS.ErrnoException;
