@@ -9,7 +9,7 @@
  * the backbone (a constant affine map) and conv1 + conv2_x, as Appendix A.
  *
  * Shapes: N images of the padded size H x W; boxes `[x1, y1, x2, y2]` in network-input pixels
- * except where `detect` maps them back; labels 1..numClasses, 0 = background.
+ * except where `detect` maps them back; labels are class indices 0..numClasses-1 (detectors/types.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, FrozenBnConvs, Module, type FoldedConvs } from '../src/nn/index.ts';
@@ -20,6 +20,25 @@ import { RegionProposalNetwork } from './rpn.ts';
 import { RoIHeads, resolvePooledSize } from './roi-heads.ts';
 import { postprocess } from './transform.ts';
 import type { DetectionLosses, DetectionTarget, Detections, ImageSize } from './types.ts';
+
+/** Options of {@link FasterRCNN.detect}. */
+export interface DetectOptions {
+  /** valid size of each image in input pixels; default the full H x W */
+  imageSizes?: ImageSize[];
+  /**
+   * resize factor of each image (input = original * scale); boxes are divided by it and clipped
+   * to the original size, and the RPN's minSize (original-image pixels) is scaled by it unless
+   * the size gives scaleX/scaleY. Default 1 (boxes stay in input pixels).
+   */
+  scales?: number[];
+  /**
+   * a fold cache (`new FoldedConvs()`, the caller disposes it), reused over many calls as
+   * `detectRecords` does; without it the modules' own (unfolded) path runs. A cache made per call
+   * would refold and re-pack every conv weight each time (about 280 ms of CPU for a ResNet-50),
+   * more than folding saves on one image.
+   */
+  convs?: FoldedConvs;
+}
 
 /** The parts of a Faster R-CNN; the missing ones are built from the config. */
 export interface FasterRCNNParts {
@@ -59,9 +78,14 @@ export class FasterRCNN extends Module {
     this.rng = new Rng(init.seed());
     this.backbone = this.child('backbone', backbone);
     this.rpn = this.child('rpn', parts.rpn ?? new RegionProposalNetwork(cfg.rpn, spec.channels, spec.stride, init));
+    const pooledSize = resolvePooledSize(cfg.roiHeads.pooledSize, det);
+    // Heads on a grid other than the backbone's own (the CPU recipes' 4x4) draw their initial
+    // weights from a stream of their own: the one every such run so far (the shapes and tiny
+    // recipes' measured ones) was trained with, when train-detector built those heads itself.
+    const headRng = pooledSize === det.pooledSize ? init : new Rng(ownHeadSeed(cfg.seed));
     this.roiHeads = this.child(
       'roi_heads',
-      parts.roiHeads ?? new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, resolvePooledSize(cfg.roiHeads.pooledSize, det), spec.stride, init),
+      parts.roiHeads ?? new RoIHeads({ config: cfg.roiHeads, numClasses: cfg.numClasses, head: det.head, headChannels: det.headChannels, pooledSize, stride: spec.stride, rng: headRng }),
     );
     if (cfg.freezeBackbone) this.freezeBackbone();
     // The ImageNet classifier (ResNet fc, VGG fc8) never runs in the detector: frozen whatever
@@ -95,7 +119,7 @@ export class FasterRCNN extends Module {
   /**
    * The four training losses of a batch (end-to-end approximate joint training).
    * @param images [N, H, W, 3] preprocessed (resized, normalised, padded) images
-   * @param targets per image: boxes [G, 4] xyxy in input pixels and labels [G] in 1..numClasses;
+   * @param targets per image: boxes [G, 4] xyxy in input pixels and labels [G] in 0..numClasses-1;
    *   G = 0 is a valid background-only image
    * @param imageSizes valid size of each image inside the padding; default the full H x W
    * @returns scalars rpnCls, rpnBox, cls, box and total (their sum), owned by the caller
@@ -124,18 +148,12 @@ export class FasterRCNN extends Module {
    * head run with their frozen BN folded into the convolutions (src/nn/fuse.ts); training never
    * uses folded weights.
    * @param images [N, H, W, 3] preprocessed images
-   * @param imageSizes valid size of each image in input pixels; default the full H x W
-   * @param scales resize factor of each image (input = original * scale); boxes are divided by
-   *   it and clipped to the original size, and the RPN's minSize (original-image pixels) is
-   *   scaled by it unless the size gives scaleX/scaleY. Default 1 (boxes stay in input pixels).
-   * @param convs a fold cache (`new FoldedConvs()`, the caller disposes it), reused over many
-   *   calls as `detectRecords` does; without it the modules' own (unfolded) path runs. A cache
-   *   made per call would refold and re-pack every conv weight each time (about 280 ms of CPU for
-   *   a ResNet-50), more than folding saves on one image.
+   * @param options image sizes, resize factors and a fold cache ({@link DetectOptions})
    * @returns per image: boxes [D, 4] xyxy (original-image pixels), scores [D] descending,
-   *   labels [D] in 1..numClasses; D <= roiHeads.detectionsPerImage
+   *   labels [D] in 0..numClasses-1; D <= roiHeads.detectionsPerImage
    */
-  detect(images: tf.Tensor4D, imageSizes?: ImageSize[], scales?: number[], convs?: FoldedConvs): Detections[] {
+  detect(images: tf.Tensor4D, options: DetectOptions = {}): Detections[] {
+    const { imageSizes, scales, convs } = options;
     const checked = this.checkInputs(images, imageSizes);
     if (scales && scales.length !== checked.length) throw new Error(`detect: ${checked.length} images but ${scales.length} scales`);
     const sizes = scales ? checked.map((s, i) => ({ scaleX: scales[i], scaleY: scales[i], ...s })) : checked;
@@ -174,13 +192,18 @@ export class FasterRCNN extends Module {
   }
 }
 
-/** Checks one image's targets: packed boxes with x2 >= x1, y2 >= y1, labels in 1..numClasses. */
+/** A seed for RoI heads on a grid of their own, distinct from the detector's (`seed`). */
+function ownHeadSeed(seed: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0;
+}
+
+/** Checks one image's targets: packed boxes with x2 >= x1, y2 >= y1, labels in 0..numClasses-1. */
 export function validateTarget(t: DetectionTarget, i: number, numClasses: number): void {
   const g = t.labels.length;
   if (t.boxes.length !== 4 * g) throw new Error(`targets[${i}].boxes: expected ${4 * g} numbers (4 per label), got ${t.boxes.length}`);
   for (let j = 0; j < g; j++) {
     const l = t.labels[j];
-    if (!(Number.isInteger(l) && l >= 1 && l <= numClasses)) throw new Error(`targets[${i}].labels[${j}]: expected a class in 1..${numClasses}, got ${l}`);
+    if (!(Number.isInteger(l) && l >= 0 && l < numClasses)) throw new Error(`targets[${i}].labels[${j}]: expected a class index in 0..${numClasses - 1}, got ${l}`);
     const [x1, y1, x2, y2] = t.boxes.subarray(4 * j, 4 * j + 4);
     if (![x1, y1, x2, y2].every(Number.isFinite) || x2 < x1 || y2 < y1) {
       throw new Error(`targets[${i}].boxes[${j}]: expected finite [x1, y1, x2, y2] with x2 >= x1, y2 >= y1, got [${x1}, ${y1}, ${x2}, ${y2}]`);

@@ -7,7 +7,7 @@ import { createBackbone, type BackboneOptions } from '../backbones/index.ts';
 import type { FasterRCNNOverrides } from './config.ts';
 import { FasterRCNN } from './faster-rcnn.ts';
 
-export { FasterRCNN, type FasterRCNNParts } from './faster-rcnn.ts';
+export { FasterRCNN, type DetectOptions, type FasterRCNNParts } from './faster-rcnn.ts';
 export * from './config.ts';
 export type * from './types.ts';
 export { padBatch, postprocess, resizeScale, scaleBoxes, scaledSize } from './transform.ts';

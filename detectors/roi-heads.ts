@@ -3,7 +3,10 @@
  * ResNet paper Appendix A for the ResNet head).
  *
  * Shapes: R sampled RoIs over the batch, P = pooledSize, C trunk channels, D = the backbone head's
- * output channels, K object classes (labels 1..K, 0 = background).
+ * output channels, K object classes. Labels in and out are class indices 0..K-1 (detectors/types.ts);
+ * the K + 1 score columns put background first, so class k is column k + 1: the one place that
+ * shift happens is here, where targets become columns ({@link SampledRoIs}) and columns become
+ * detections ({@link RoIHeads.postprocess}).
  * Training samples 128 RoIs per image (25% foreground at IoU >= 0.5, background in [0.1, 0.5))
  * from the proposals plus the GT boxes, pools them, runs the backbone's detection head (ResNet
  * conv5 + global average pool, or VGG fc6/fc7), then `cls_score` (K + 1) and class-specific
@@ -88,34 +91,48 @@ export interface SampledRoIs {
   rois: Float32Array;
   /** [R] image of each RoI (non-decreasing) */
   batchIndices: Int32Array;
-  /** [R] class, 0 = background */
+  /** [R] score column: 0 = background, k + 1 = class k */
   labels: Int32Array;
   /** [R, 4] normalised regression targets (zero for background) */
   targets: Float32Array;
 }
 
+/** What {@link RoIHeads} is built from. */
+export interface RoIHeadsOptions {
+  /** the resolved config part (detectors/config.ts `resolveConfig(...).roiHeads`) */
+  config: RoIHeadsConfig;
+  /** K object classes (background excluded) */
+  numClasses: number;
+  /** the backbone's per-region head ([R, P, P, C] -> [R, D]); owned by the backbone */
+  head: Layer;
+  /** D, the head's output channels */
+  headChannels: number;
+  /** P, as {@link resolvePooledSize} gives it for this head and config */
+  pooledSize: number;
+  /** trunk stride (RoIs are scaled by 1 / stride onto the map) */
+  stride: number;
+  /** draws the predictor's initial weights */
+  rng: Rng;
+}
+
 export class RoIHeads extends Module {
+  readonly config: RoIHeadsConfig;
+  readonly numClasses: number;
+  readonly head: Layer;
+  readonly pooledSize: number;
+  readonly stride: number;
   readonly boxPredictor: FastRCNNPredictor;
   private readonly coder: BoxCoder;
   private readonly matcher: Matcher;
   private readonly sampler: BalancedPositiveNegativeSampler;
 
-  /**
-   * @param head the backbone's per-region head ([R, P, P, C] -> [R, D]); owned by the backbone
-   * @param headChannels D
-   * @param pooledSize P, as {@link resolvePooledSize} gives it for this head and config
-   * @param stride trunk stride (RoIs are scaled by 1 / stride onto the map)
-   */
-  constructor(
-    readonly config: RoIHeadsConfig,
-    readonly numClasses: number,
-    readonly head: Layer,
-    headChannels: number,
-    readonly pooledSize: number,
-    readonly stride: number,
-    rng: Rng,
-  ) {
+  constructor({ config, numClasses, head, headChannels, pooledSize, stride, rng }: RoIHeadsOptions) {
     super();
+    this.config = config;
+    this.numClasses = numClasses;
+    this.head = head;
+    this.pooledSize = pooledSize;
+    this.stride = stride;
     this.boxPredictor = this.child('box_predictor', new FastRCNNPredictor(headChannels, numClasses, rng));
     this.coder = new BoxCoder(config.boxWeights);
     this.matcher = new Matcher({ high: config.fgIouThresh, low: config.fgIouThresh });
@@ -124,11 +141,11 @@ export class RoIHeads extends Module {
 
   /**
    * py-faster-rcnn ProposalTargetLayer for one image: GT boxes are appended to the proposals;
-   * foreground = IoU >= fgIouThresh (labelled with the GT's class), background = IoU in
+   * foreground = IoU >= fgIouThresh (labelled with the GT's class column, label + 1), background = IoU in
    * [bgIouThreshLo, bgIouThreshHi); the rest is not sampled. An image without GT boxes has only
    * background, and all its proposals are eligible (IoU 0 is below any bgIouThreshLo).
    * @param proposals [P, 4] @param gt the image's targets
-   * @returns sampled RoIs, foreground first
+   * @returns sampled RoIs, foreground first; labels are score columns (0 = background)
    */
   sampleImage(proposals: Float32Array, gt: DetectionTarget, rng: Rng): { rois: Float32Array; labels: Int32Array; targets: Float32Array } {
     const c = this.config;
@@ -147,7 +164,8 @@ export class RoIHeads extends Module {
     const targets = new Float32Array(4 * keep.length);
     if (positive.length > 0) {
       const matched = selectValues(bestGt, positive);
-      labels.set(selectValues(gt.labels, matched));
+      const classes = selectValues(gt.labels, matched);
+      for (let i = 0; i < classes.length; i++) labels[i] = classes[i] + 1;
       targets.set(this.coder.encode(selectBoxes(gt.boxes, matched), selectBoxes(candidates, positive)));
     }
     return { rois, labels, targets };
@@ -246,7 +264,7 @@ export class RoIHeads extends Module {
         const o = 4 * (r * k1 + j);
         candBoxes.push(boxes[o], boxes[o + 1], boxes[o + 2], boxes[o + 3]);
         candScores.push(s);
-        candLabels.push(j);
+        candLabels.push(j - 1); // column j is class j - 1
       }
     }
     const all = Float32Array.from(candBoxes);

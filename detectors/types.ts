@@ -1,7 +1,14 @@
 /**
  * Data types shared by the detector's stages. Boxes are packed `[x1, y1, x2, y2]` Float32Arrays
- * in absolute pixels (STYLE.md habit 3); class labels are 1..numClasses with 0 = background
- * (torchvision's convention).
+ * in absolute pixels (STYLE.md habit 3).
+ *
+ * Labels: resdet's one convention is the class index, 0..numClasses-1, into the class list
+ * (`classes[label]`), the same number in dataset records (datasets/detection), detector targets
+ * and detections, inference output and evaluation. Background is not a label: it is the first
+ * of the RoI head's numClasses + 1 score columns (class k is column k + 1, as torchvision's and
+ * py-faster-rcnn's cls_score with 21 outputs for VOC), a layout that stays inside
+ * detectors/roi-heads.ts. Conversions happen only at the edges of the library: file formats'
+ * own ids (VOC class names, COCO category ids) in the loaders and writers.
  */
 
 /** The valid (unpadded) size of one image in network-input pixels. */
@@ -20,7 +27,7 @@ export interface ImageSize {
 export interface DetectionTarget {
   /** [G, 4] xyxy; G may be 0 (a background-only image) */
   boxes: Float32Array;
-  /** [G] classes in 1..numClasses */
+  /** [G] class indices in 0..numClasses-1 */
   labels: Int32Array;
 }
 
@@ -30,7 +37,7 @@ export interface Detections {
   boxes: Float32Array;
   /** [D] class probabilities, descending */
   scores: Float32Array;
-  /** [D] classes in 1..numClasses */
+  /** [D] class indices in 0..numClasses-1 */
   labels: Int32Array;
 }
 

@@ -19,7 +19,7 @@ export interface ImageDetections {
   boxes: Float32Array;
   /** [D] descending */
   scores: Float32Array;
-  /** [D] 0-based class indices (the detector's label - 1) */
+  /** [D] class indices into the checkpoint's classes (detectors/types.ts) */
   labels: Int32Array;
 }
 
@@ -47,14 +47,14 @@ export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold =
   const input = tf.tensor4d(packed.data, packed.shape);
   let d;
   try {
-    d = model.detect(input, [{ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }], undefined, convs)[0];
+    d = model.detect(input, { imageSizes: [{ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }], convs })[0];
   } finally {
     input.dispose();
   }
   const keep: number[] = [];
   for (let i = 0; i < d.scores.length; i++) if (d.scores[i] >= scoreThreshold) keep.push(i);
   const boxes = toOriginal(m, Float32Array.from(keep.flatMap((i) => Array.from(d.boxes.subarray(4 * i, 4 * i + 4)))));
-  return { boxes, scores: Float32Array.from(keep.map((i) => d.scores[i])), labels: Int32Array.from(keep.map((i) => d.labels[i] - 1)) };
+  return { boxes, scores: Float32Array.from(keep.map((i) => d.scores[i])), labels: Int32Array.from(keep.map((i) => d.labels[i])) };
 }
 
 /**

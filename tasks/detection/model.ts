@@ -6,10 +6,9 @@
  */
 import { createBackbone } from '../../backbones/index.ts';
 import { PIXEL_NORMS, type MapperOptions, type PixelNormName } from '../../datasets/detection/index.ts';
-import { FasterRCNN, resolveConfig, type FasterRCNNOverrides } from '../../detectors/index.ts';
-import { RoIHeads, resolvePooledSize } from '../../detectors/roi-heads.ts';
+import { FasterRCNN, type FasterRCNNOverrides } from '../../detectors/index.ts';
 import { inputError, quote } from '../../src/errors.ts';
-import { Rng, type WeightInit } from '../../src/random.ts';
+import type { WeightInit } from '../../src/random.ts';
 import { disposeCheckpoint, loadCheckpoint, type Checkpoint } from '../../src/train/checkpoint.ts';
 
 /** Marks a checkpoint as a detector's. */
@@ -20,7 +19,7 @@ export interface DetectorSpec {
   kind: typeof DETECTOR_CHECKPOINT_KIND;
   /** backbone registry name, e.g. `resnet50` */
   backbone: string;
-  /** class names; detector label k (1-based) is `classes[k - 1]` */
+  /** class names; label k (a class index, detectors/types.ts) is `classes[k]` */
   classes: string[];
   /** detector overrides (numClasses = classes.length, seed) */
   detector: FasterRCNNOverrides;
@@ -35,11 +34,10 @@ export interface DetectorSpec {
 
 /**
  * Builds the detector a spec describes (fresh weights; load a state dict into it to restore).
- * The RoI grid comes from the config (`roiHeads.pooledSize`, resolved per backbone by
- * detectors/roi-heads.ts `resolvePooledSize`). Heads on a grid other than the backbone's own
- * are built here and injected (the constructor-injection torchvision's FasterRCNN allows), with
- * their own initialisation stream: the stream every such run so far (the shapes and tiny
- * recipes' measured ones) was trained with.
+ * Everything about the model is in the spec's detector config, the RoI grid and op included
+ * (`roiHeads.pooledSize`, `roiHeads.roiOp`: detectors/config.ts); a spec written before the grid
+ * moved into the config carries it as `pooledSize`, read here. A spec without a field gets the
+ * config's default, as when it was written.
  * @param init 'none' skips the backbone's random initialisation when a checkpoint's weights
  *   replace all of them next (VGG-16's draws cost seconds)
  */
@@ -51,19 +49,11 @@ export function buildDetector(spec: DetectorSpec, init: WeightInit = 'random'): 
     ...(legacy ? { roiHeads: { ...spec.detector.roiHeads, pooledSize: spec.pooledSize } } : {}),
   };
   const backbone = createBackbone(spec.backbone, { seed: overrides.seed ?? 0, init });
-  const det = backbone.detection;
-  if (!det) throw inputError('--backbone', '', `expected a backbone with a detection cut (an ImageNet ResNet or VGG-16), got ${quote(spec.backbone)}`);
-  const cfg = resolveConfig(overrides);
-  const pooledSize = resolvePooledSize(cfg.roiHeads.pooledSize, det);
-  if (pooledSize === det.pooledSize) return new FasterRCNN({ backbone }, overrides);
-  const stride = backbone.outputShape[det.trunk].stride;
-  const roiHeads = new RoIHeads(cfg.roiHeads, cfg.numClasses, det.head, det.headChannels, pooledSize, stride, new Rng(mixForHeads(cfg.seed)));
-  return new FasterRCNN({ backbone, roiHeads }, overrides);
-}
-
-/** A seed for the injected RoI heads' initialisation, distinct from the detector's own. */
-function mixForHeads(seed: number): number {
-  return (Math.imul(seed + 1, 0x9e3779b1) ^ 0x7f4a7c15) >>> 0;
+  if (!backbone.detection) {
+    backbone.dispose();
+    throw inputError('backbone', '', `expected a backbone with a detection cut (an ImageNet ResNet or VGG-16), got ${quote(spec.backbone)}`);
+  }
+  return new FasterRCNN({ backbone }, overrides);
 }
 
 /** The mapper options a spec implies (inference: no degenerate-box errors). */

@@ -21,6 +21,7 @@ import { Trainer, type LogRow, type StepInfo, type TrainTask } from '../../src/t
 import { importWeights } from '../../src/weights/import.ts';
 import { DataParallel, DataParallelError } from '../../src/parallel/data-parallel.ts';
 import { shardSizes } from '../../src/parallel/shards.ts';
+import { siblingModule } from '../../src/parallel/module-url.ts';
 import { writeLossPlot } from './loss-plot.ts';
 import { buildDetector, DETECTOR_CHECKPOINT_KIND, detectorSpecOf, type DetectorSpec } from './model.ts';
 import { mergeDetector, RECIPES, type Recipe, type RecipeName } from './recipes.ts';
@@ -127,7 +128,7 @@ export function detectionTask(model: FasterRCNN, divisor = 16): TrainTask<Detect
     step(batch) {
       const packed = packImages(batch.images, divisor);
       const images = tf.tensor4d(packed.data, packed.shape);
-      const targets = batch.images.map((m) => ({ boxes: m.boxes, labels: m.labels.map((l) => l + 1) }));
+      const targets = batch.images.map((m) => ({ boxes: m.boxes, labels: m.labels }));
       const sizes = batch.images.map((m) => ({ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }));
       const l = model.losses(images, targets, sizes);
       return { loss: l.total, metrics: { rpn_cls: l.rpnCls, rpn_box: l.rpnBox, cls: l.cls, box: l.box }, examples: batch.images.length };
@@ -373,7 +374,7 @@ async function trainWith(o: TrainDetectorOptions, out: string, ckptFile: string,
     try {
       if ((o.workers ?? 1) > 1 && step < t.iterations) {
         parallel = await DataParallel.start({
-          model, task: detectionTask(model), replica: { module: new URL('./replica.ts', import.meta.url).href, args: { spec: config } },
+          model, task: detectionTask(model), replica: { module: siblingModule(import.meta.url, 'replica'), args: { spec: config } },
           split: splitDetectionBatch, replicas: o.workers!, rngs: { detector: model.rng },
         });
       }

@@ -17,7 +17,7 @@ import { Trainer } from '../../src/train/trainer.ts';
 
 /** Small anchors for 128 px images; every anchor may be used (a tiny image crosses most borders). */
 const SMALL: FasterRCNNOverrides = { numClasses: 3, seed: 1, rpn: { anchorSizes: [16, 32, 64], allowedBorder: 1e9 } };
-const TARGET = { boxes: Float32Array.from([10, 10, 50, 60, 60, 70, 120, 110]), labels: Int32Array.from([1, 2]) };
+const TARGET = { boxes: Float32Array.from([10, 10, 50, 60, 60, 70, 120, 110]), labels: Int32Array.from([0, 1]) };
 const EMPTY = { boxes: new Float32Array(0), labels: new Int32Array(0) };
 
 /** A synthetic image: two bright rectangles (the GT boxes) on a dark background. */
@@ -109,7 +109,7 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
     const batch = tf.concat([image, image]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     // image 1's valid area is 96 x 112 of the 128 x 128 batch, resized by 0.5 from 192 x 224
-    const dets = model.detect(batch, [{ height: 128, width: 128 }, { height: 96, width: 112 }], [1, 0.5]);
+    const dets = model.detect(batch, { imageSizes: [{ height: 128, width: 128 }, { height: 96, width: 112 }], scales: [1, 0.5] });
     assert.equal(tf.memory().numTensors, before);
     assert.equal(dets.length, 2);
     assert.ok(model.training);
@@ -117,7 +117,7 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
       const n = d.scores.length;
       assert.ok(n > 0 && n <= 5);
       assert.equal(d.boxes.length, 4 * n);
-      assert.ok(d.labels.every((l) => l >= 1 && l <= 3));
+      assert.ok(d.labels.every((l) => l >= 0 && l <= 2));
       for (let k = 1; k < n; k++) assert.ok(d.scores[k] <= d.scores[k - 1]);
       const [maxW, maxH] = i === 0 ? [128, 128] : [224, 192];
       for (let k = 0; k < n; k++) assert.ok(d.boxes[4 * k + 2] <= maxW && d.boxes[4 * k + 3] <= maxH);
@@ -135,7 +135,7 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
       return forward(f, sizes, training);
     };
     const batch = tf.concat([image, image]) as tf.Tensor4D;
-    model.detect(batch, [{ height: 128, width: 128 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }], [0.5, 0.5]);
+    model.detect(batch, { imageSizes: [{ height: 128, width: 128 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }], scales: [0.5, 0.5] });
     model.detect(image);
     assert.deepEqual(seen, [
       [{ height: 128, width: 128, scaleX: 0.5, scaleY: 0.5 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }],
@@ -147,10 +147,12 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
 
   it('rejects bad targets and inputs with the field named', () => {
     const model = new FasterRCNN({ backbone: new FakeBackbone(0) }, SMALL);
-    assert.throws(() => model.losses(image, [{ boxes: Float32Array.from([0, 0, 1, 1]), labels: Int32Array.from([0]) }]), /targets\[0\]\.labels\[0\]: expected a class in 1\.\.3, got 0/);
-    assert.throws(() => model.losses(image, [{ boxes: Float32Array.from([5, 0, 1, 1]), labels: Int32Array.from([1]) }]), /targets\[0\]\.boxes\[0\]/);
+    // labels are class indices 0..2 (detectors/types.ts): 3 and -1 are out of range
+    assert.throws(() => model.losses(image, [{ boxes: Float32Array.from([0, 0, 1, 1]), labels: Int32Array.from([3]) }]), /targets\[0\]\.labels\[0\]: expected a class index in 0\.\.2, got 3/);
+    assert.throws(() => model.losses(image, [{ boxes: Float32Array.from([0, 0, 1, 1]), labels: Int32Array.from([-1]) }]), /targets\[0\]\.labels\[0\]: expected a class index in 0\.\.2, got -1/);
+    assert.throws(() => model.losses(image, [{ boxes: Float32Array.from([5, 0, 1, 1]), labels: Int32Array.from([0]) }]), /targets\[0\]\.boxes\[0\]/);
     assert.throws(() => model.losses(image, [TARGET, TARGET]), /1 images but 2 targets/);
-    assert.throws(() => model.detect(image, [{ height: 200, width: 10 }]), /imageSizes\[0\]/);
+    assert.throws(() => model.detect(image, { imageSizes: [{ height: 200, width: 10 }] }), /imageSizes\[0\]/);
     assert.throws(() => new FasterRCNN({ backbone: new FakeBackbone(0) }, { numClasses: 0 }), /numClasses/);
     model.dispose();
   });
@@ -174,7 +176,7 @@ describe('detectors/faster-rcnn (ResNet-18: the unused ImageNet fc)', () => {
     assert.ok(!model.trainableVariables().some((v) => fc.namedParameters().some(([, w]) => w === v)));
     const fcBefore = fc.namedParameters()[0][1].dataSync().slice();
     const image = tf.randomUniform([1, 32, 32, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
-    const target = { boxes: Float32Array.from([4, 4, 20, 24]), labels: Int32Array.from([2]) };
+    const target = { boxes: Float32Array.from([4, 4, 20, 24]), labels: Int32Array.from([1]) };
     const file = path.join(dir, 'c.safetensors');
     const trainer = new Trainer({
       model, iterations: 1, schedule: constantLr(0.01), sgd: { momentum: 0.9, weightDecay: 1e-4 },

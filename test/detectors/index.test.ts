@@ -49,7 +49,7 @@ describe('detectors (registry)', () => {
         roiHeads: { batchSizePerImage: 1, positiveFraction: 1 },
       });
       const image = tf.randomUniform([1, 64, 64, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
-      const target = { boxes: Float32Array.from([8, 8, 40, 48]), labels: Int32Array.from([2]) };
+      const target = { boxes: Float32Array.from([8, 8, 40, 48]), labels: Int32Array.from([1]) };
       const vars = full ? model.trainableVariables() : [...model.rpn.trainableVariables(), ...model.roiHeads.trainableVariables()];
       const { value, grads } = tf.variableGrads(() => {
         const l = model.losses(image, [target]);

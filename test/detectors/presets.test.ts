@@ -59,7 +59,7 @@ describe('detectors: RoI grid per backbone (roiHeads.pooledSize, resolvePooledSi
         try {
           assert.equal(model.roiHeads.pooledSize, pooled);
           const image = tf.randomUniform([1, 32, 48, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-          const target = { boxes: Float32Array.from([4, 4, 28, 24]), labels: Int32Array.from([2]) };
+          const target = { boxes: Float32Array.from([4, 4, 28, 24]), labels: Int32Array.from([1]) };
           const vars = [...model.rpn.trainableVariables(), ...model.roiHeads.trainableVariables()];
           const { value, grads } = tf.variableGrads(() => model.losses(image, [target], [{ height: 32, width: 48 }]).total, vars);
           assert.ok(Number.isFinite(value.dataSync()[0]));

@@ -195,7 +195,7 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   // one fold cache over all images, as `resdet evaluate` / `detect` (tasks/detection/inference.ts)
   const convs = new FoldedConvs();
   let dets = 0;
-  const run = () => void (dets = model.detect(x, undefined, undefined, convs)[0].scores.length);
+  const run = () => void (dets = model.detect(x, { convs })[0].scores.length);
   const peak = trackPeakBytes();
   const t0 = performance.now();
   run();

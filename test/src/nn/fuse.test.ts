@@ -187,7 +187,7 @@ describe('nn/fuse (BN folded into convs at inference)', () => {
     assert.equal(convs.size, 15 + 5); // conv1..conv4 (1 + 4 + 5 + 5) and layer4 (4 + projection)
     tf.dispose([reference, folded, pooled, ref, fol]);
     // detect with the fold cache gives the detections of the unfolded path
-    const a = model.detect(x, undefined, undefined, convs)[0];
+    const a = model.detect(x, { convs })[0];
     const b = model.detect(x)[0];
     assert.deepEqual(Array.from(a.labels), Array.from(b.labels));
     a.scores.forEach((s, i) => assert.ok(Math.abs(s - b.scores[i]) < 1e-4));
