@@ -16,7 +16,19 @@ Random small cases (crowd regions, areas on the range bounds, tied scores, image
       /tmp/pc/bin/python tools/parity/pycocotools_eval.py --compare /tmp/cocofuzz/pc$s.json /tmp/cocofuzz/rd$s.json
     done
 
-(40 seeds gave a largest difference of 0 on 2026-11-23.) The first form prints one JSON object: resdet's --json keys (stats, perCategory with ap, ap50,
+(40 seeds gave a largest difference of 0 on 2026-11-23.)
+
+Golden fixtures (test/fixtures/eval-golden: small COCO and VOC cases with the reference numbers,
+read by test/src/eval/golden.ts in every clone; eval_golden.py beside this file defines them):
+
+    /tmp/pc/bin/python tools/parity/pycocotools_eval.py --golden test/fixtures/eval-golden
+    /tmp/pc/bin/python tools/parity/pycocotools_eval.py --verify test/fixtures/eval-golden
+    /tmp/pc/bin/python tools/parity/pycocotools_eval.py --verify ../shared/eval-golden
+
+--golden rewrites every case (seeded: a rerun gives the same files) with pycocotools COCOeval and
+voc_eval.py's classic voc_eval() as the references; --verify recomputes the numbers of a golden
+folder and prints the largest difference per case (0 everywhere on 2026-12-05, pycocotools 2.0.11,
+numpy 1.26.4). The first form prints one JSON object: resdet's --json keys (stats, perCategory with ap, ap50,
 ap75, ar100 computed as detectron2 does) plus wall and CPU seconds and peak RSS. --compare prints
 the largest difference over every stat and per-category value and whether the -1 entries agree.
 """
@@ -109,6 +121,12 @@ def compare(a_file, b_file):
 if __name__ == '__main__':
     if sys.argv[1] == '--compare':
         print(json.dumps(compare(sys.argv[2], sys.argv[3])))
+    elif sys.argv[1] == '--golden':
+        import eval_golden
+        print(json.dumps(eval_golden.write_golden(sys.argv[2]), indent=1))
+    elif sys.argv[1] == '--verify':
+        import eval_golden
+        print(json.dumps(eval_golden.verify_golden(sys.argv[2]), indent=1))
     elif sys.argv[1] == '--fuzz':
         import os
         n, folder = int(sys.argv[2]), sys.argv[3]
