@@ -19,7 +19,7 @@
  *   by trusting N optimisers to round alike, and no worker spends time on an SGD update. Measured
  *   (bench:train `phases_ms`): publishing the state + averaging the gradients costs 2 + 8 ms
  *   per ResNet-20 step and 83 + 68 ms per ResNet-50 step (25.6 M parameters), against 1.6 s
- *   and 9.6 s of compute per thread (README, Training speed).
+ *   and 9.6 s of compute per thread (docs/training.md, data-parallel training).
  * - BN running statistics: the buffers are part of the broadcast state, so every step starts
  *   from replica 0's running mean/var, as DDP with `broadcast_buffers=True`; each replica
  *   normalises with its own shard's batch statistics (the paper's CIFAR runs used a mini-batch of

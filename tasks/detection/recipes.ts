@@ -14,7 +14,7 @@
  *   take any grid (ResNets); VGG-16's fc6 takes only its 7x7 (detectors/roi-heads.ts
  *   resolvePooledSize), so `--backbone vgg16` runs under these recipes too. Batches of 8: on wasm a training step's cost is mostly per-call overhead of the
  *   convolution gradients, so 8 images cost about 2.5x one image (measured: 31.5 s vs 12.8 s on
- *   the shared 2-core machine). Measured in the README's demo section.
+ *   the shared 2-core machine). Measured in docs/detection.md's demo section.
  * - tiny: the end-to-end test's recipe (test/tasks/detection/end-to-end.test.ts): one shape
  *   class, 64x64 images taken as they are (shorter side 64), ResNet-18 from scratch, 40 updates
  *   of 4 images. On wasm a step's cost is mostly fixed per-call work on the large conv4/conv5

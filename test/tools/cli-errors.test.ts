@@ -13,7 +13,7 @@ const GB4 = 4 * 2 ** 30;
 
 describe('tools/cli-errors', () => {
   it('a wasm abort with a full heap is one line saying what ran out and what to do', () => {
-    // the README's aborts: `RuntimeError: Aborted()` at 4096 MB, `memory access out of bounds` at 3765 MB
+    // docs/performance.md's aborts: `RuntimeError: Aborted()` at 4096 MB, `memory access out of bounds` at 3765 MB
     const aborted = new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.');
     const heap = { bytes: GB4, limit: GB4, nativeBackend: 'native' };
     assert.equal(

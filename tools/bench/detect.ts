@@ -217,7 +217,7 @@ async function benchInfer(input: string): Promise<Record<string, unknown>> {
   return result;
 }
 
-/** The README's raccoon run (shapes preset) for a fixed iteration budget, then evaluation. */
+/** docs/detection.md's raccoon run (shapes preset) for a fixed iteration budget, then evaluation. */
 async function benchMap(): Promise<Record<string, unknown>> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-bench-detect-'));
   try {

@@ -22,7 +22,7 @@ import { parseIntFlag, parseSize } from './make-shapes.ts';
 import { parsePositive } from './train-detector.ts';
 import { UserError } from '../../src/errors.ts';
 
-/** The demo's defaults (measured in the README's demo section). */
+/** The demo's defaults (measured in docs/detection.md's demo section). */
 export const DEMO_DEFAULTS = {
   /**
    * updates of 8 images, by backend: about 10 minutes on this 2-core machine each (native: 1200

@@ -4,7 +4,7 @@
  * - the 30 sample logits of reference_outputs.json within 1e-3;
  * - on a fixed 150-image subset of cifar10/test (first 15 files per class), resdet's arg-max
  *   agrees with PyTorch's per-image predictions (make_cifar_reference.py) and top-1 is within
- *   0.3 points of PyTorch's on the same subset. The full 10,000-image numbers are in the README.
+ *   0.3 points of PyTorch's on the same subset. The full 10,000-image numbers are in docs/classification.md.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
