@@ -1,27 +1,19 @@
 /**
- * Running a trained detector over images: decode + resize with the detection mapper (the next
- * images decode while the model runs), `FasterRCNN.detect`, then boxes mapped back to the
- * original image by the exact per-axis resize ratios and clipped to it.
+ * Running a trained detector over image files: decode + resize with the detection mapper (the
+ * next images decode while the model runs), then ./detect-image.ts (shared with the browser):
+ * `FasterRCNN.detect`, boxes mapped back to the original image by the exact per-axis resize
+ * ratios and clipped to it.
  *
  * Shape letters: D = detections of an image.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
-import { decodeResized, mapRecord, packImages, transformBoxes, type DetectionRecord, type MappedImage, type MapperOptions } from '../../datasets/detection/index.ts';
+import { decodeResized, mapRecord, type DetectionRecord, type MappedImage, type MapperOptions } from '../../datasets/detection/index.ts';
 import type { FasterRCNN } from '../../detectors/index.ts';
-import { clipBoxes } from '../../src/boxes/index.ts';
 import { inputError, UserError } from '../../src/errors.ts';
 import { FoldedConvs } from '../../src/nn/fuse.ts';
+import { detectMapped, type ImageDetections } from './detect-image.ts';
 
-/** The detections of one image in original-image pixels. */
-export interface ImageDetections {
-  /** [D * 4] xyxy, clipped to the image */
-  boxes: Float32Array;
-  /** [D] descending */
-  scores: Float32Array;
-  /** [D] class indices into the checkpoint's classes (detectors/types.ts) */
-  labels: Int32Array;
-}
+export { detectImage, detectMapped, prepareImage, toOriginal, type ImageDetections, type InputImage, type InputSpec } from './detect-image.ts';
 
 /** Options of {@link detectRecords}. */
 export interface InferenceOptions {
@@ -31,30 +23,6 @@ export interface InferenceOptions {
   prefetch?: number;
   /** called after each image */
   onImage?(done: number, total: number): void;
-}
-
-/** Maps the input-pixel detections of one mapped image back to its original pixels. */
-export function toOriginal(m: Pick<MappedImage, 'scaleX' | 'scaleY'> & { record: Pick<DetectionRecord, 'width' | 'height'> }, boxes: Float32Array): Float32Array {
-  return clipBoxes(transformBoxes(boxes, 1 / m.scaleX, 1 / m.scaleY), m.record.height, m.record.width);
-}
-
-/**
- * Runs the detector on one mapped image (batch of one: no padding between images).
- * @param convs folded-BN cache shared over a run's images (`FasterRCNN.detect`); default unfolded
- */
-export function detectMapped(model: FasterRCNN, m: MappedImage, scoreThreshold = 0, convs?: FoldedConvs): ImageDetections {
-  const packed = packImages([m]);
-  const input = tf.tensor4d(packed.data, packed.shape);
-  let d;
-  try {
-    d = model.detect(input, { imageSizes: [{ height: m.height, width: m.width, scaleX: m.scaleX, scaleY: m.scaleY }], convs })[0];
-  } finally {
-    input.dispose();
-  }
-  const keep: number[] = [];
-  for (let i = 0; i < d.scores.length; i++) if (d.scores[i] >= scoreThreshold) keep.push(i);
-  const boxes = toOriginal(m, Float32Array.from(keep.flatMap((i) => Array.from(d.boxes.subarray(4 * i, 4 * i + 4)))));
-  return { boxes, scores: Float32Array.from(keep.map((i) => d.scores[i])), labels: Int32Array.from(keep.map((i) => d.labels[i])) };
 }
 
 /**
