@@ -58,8 +58,20 @@ export interface NativeAddon {
   batchNorm(x: F32, mean: F32, variance: F32, offset: MaybeF32, scale: MaybeF32, out: F32, channels: number, eps: number): void;
 }
 
-/** Where the build puts the addon (RESDET_NATIVE_ADDON names another file, e.g. to test the fallback). */
-export const ADDON_PATH = process.env.RESDET_NATIVE_ADDON || path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'resdet_native.node');
+/**
+ * Where the build puts the addon: ./build beside this module. The compiled package's copy of
+ * this module (dist/src/backend/native/, see docs/api.md) loads the one `npm install` built
+ * beside the sources, src/backend/native/build/. RESDET_NATIVE_ADDON names another file (e.g.
+ * to test the fallback).
+ */
+export const ADDON_PATH = process.env.RESDET_NATIVE_ADDON || builtAddon(path.dirname(fileURLToPath(import.meta.url)));
+
+/** `<here>/build/resdet_native.node`, or for `<package>/dist/src/backend/native` the package's `src/backend/native/build/`. */
+export function builtAddon(here: string): string {
+  const root = path.resolve(here, '../../../..');
+  const compiled = path.relative(root, here) === path.join('dist', 'src', 'backend', 'native');
+  return path.join(compiled ? path.join(root, 'src', 'backend', 'native') : here, 'build', 'resdet_native.node');
+}
 
 let loaded: NativeAddon | undefined;
 
