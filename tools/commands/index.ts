@@ -21,6 +21,8 @@ export const COMMANDS = {
   'eval-classifier': async (): Promise<Register> => (await import('./eval-classifier.ts')).registerEvalClassifier,
   'train-classifier': async (): Promise<Register> => (await import('./train-classifier.ts')).registerTrainClassifier,
   experiment: async (): Promise<Register> => (await import('./experiment.ts')).registerExperiment,
+  serve: async (): Promise<Register> => (await import('./serve.ts')).registerServe,
+  export: async (): Promise<Register> => (await import('./export.ts')).registerExport,
 };
 
 export type CommandName = keyof typeof COMMANDS;
