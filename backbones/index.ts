@@ -18,6 +18,7 @@ import { vgg } from './vgg.ts';
 export type { Backbone, FeatureSpec } from './types.ts';
 export type { ShortcutOption } from './blocks.ts';
 
+/** Options of createBackbone; each family fills the unset ones from its DEFAULTS. */
 export interface BackboneOptions {
   /** classifier outputs; default 1000 for ImageNet nets, 10 for CIFAR nets */
   numClasses: number;
@@ -60,6 +61,7 @@ export const BACKBONES = {
   vgg16: (o) => vgg(16, o),
 } as const satisfies Record<string, Factory>;
 
+/** A registered backbone name, e.g. 'resnet50'. */
 export type BackboneName = keyof typeof BACKBONES;
 
 /** Every registered name, in registry order. */

@@ -8,6 +8,7 @@
  */
 import type { BoxWeights } from '../src/boxes/index.ts';
 
+/** The region proposal network's config (defaults: RPN_DEFAULTS). */
 export interface RPNConfig {
   /** anchor sides in input pixels (Faster R-CNN Sec. 3.1.1: 128^2, 256^2, 512^2) */
   anchorSizes: readonly number[];
@@ -57,6 +58,7 @@ export interface RPNConfig {
 
 export type RoIOp = 'align' | 'pool';
 
+/** The RoI heads' config (defaults: ROI_HEADS_DEFAULTS). */
 export interface RoIHeadsConfig {
   /** sampled RoIs per image (Fast R-CNN Sec. 2.3, py-faster-rcnn BATCH_SIZE 128) */
   batchSizePerImage: number;
@@ -98,6 +100,7 @@ export interface RoIHeadsConfig {
   detectionsPerImage: number;
 }
 
+/** A Faster R-CNN's whole config (resolveConfig fills it from DEFAULTS and overrides). */
 export interface FasterRCNNConfig {
   /** object classes, background excluded (VOC 20, COCO 80) */
   numClasses: number;

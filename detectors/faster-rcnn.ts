@@ -48,6 +48,10 @@ export interface FasterRCNNParts {
   roiHeads?: RoIHeads;
 }
 
+/**
+ * Faster R-CNN (see the module comment): `losses(images, targets)` for training, `detect(images)`
+ * for inference; parts injected or built from the config.
+ */
 export class FasterRCNN extends Module {
   readonly config: FasterRCNNConfig;
   readonly backbone: Backbone;

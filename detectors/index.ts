@@ -30,6 +30,7 @@ export const DETECTORS = {
   'faster-rcnn-vgg16': (o) => fasterRcnn('vgg16', o),
 } as const satisfies Record<string, Factory>;
 
+/** A registered detector name, e.g. 'faster-rcnn-resnet50'. */
 export type DetectorName = keyof typeof DETECTORS;
 
 /** Every registered detector name, in registry order. */

@@ -24,6 +24,7 @@ export { readImageFolder } from './image-folder.ts';
 export { readCifarBinary, cifarBinaryFiles } from './cifar-binary.ts';
 export { readMnist } from './mnist.ts';
 
+/** The sets found in a classification data folder, and the layout they were read from. */
 export interface ClassificationData {
   layout: 'cifar-binary' | 'mnist' | 'image-folder';
   train?: ClassificationSet;

@@ -11,6 +11,7 @@ export type ImageSource =
   /** raw pixels already in memory (CIFAR binary, MNIST idx), row-major HWC */
   | { kind: 'pixels'; pixels: Uint8Array; width: number; height: number; channels: number };
 
+/** One labelled image (pixels in memory or a file), before decoding. */
 export interface ClassificationRecord {
   /** a stable identifier for messages, e.g. `cat/0001.jpg` or `data_batch_1.bin[17]` */
   id: string;
@@ -19,6 +20,7 @@ export interface ClassificationRecord {
   label: number;
 }
 
+/** A classification set: its class names and records (label = index into `classes`). */
 export interface ClassificationSet {
   /** where it was read from */
   source: string;

@@ -23,6 +23,7 @@ export const PIXEL_NORMS = {
   caffe: { order: [2, 1, 0], scale: 1, mean: [102.9801, 115.9465, 122.7717], std: [1, 1, 1] },
 } as const satisfies Record<string, PixelNorm>;
 
+/** A name of PIXEL_NORMS: the input normalisation a backbone's weights expect. */
 export type PixelNormName = keyof typeof PIXEL_NORMS;
 
 /**

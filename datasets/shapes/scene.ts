@@ -12,6 +12,7 @@ import type { Rng } from '../../src/random.ts';
 
 /** The shape classes in label order (label `i` is `SHAPE_CLASSES[i]`). */
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star'] as const;
+/** One of SHAPE_CLASSES. */
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
 
 /** An RGB colour, 0..255 per channel. */

@@ -4,6 +4,7 @@
  */
 import type { FasterRCNNOverrides } from '../config.ts';
 
+/** A paper's detection recipe: detector config, solver and input (see voc.ts, coco.ts). */
 export interface DetectionRecipe {
   /** what the recipe reproduces, with its source */
   description: string;

@@ -15,7 +15,9 @@ import { UserError } from '../errors.ts';
 import { ensureGradients } from './gradients.ts';
 import { registerWasmKernels } from './kernels/index.ts';
 
+/** The backends initBackend tries, best first; each falls through to the next when it cannot load. */
 export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+/** One of BACKEND_ORDER (also what RESDET_BACKEND and `--backend` accept). */
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /** What happened to each candidate backend, for `resdet info`. */
@@ -28,6 +30,7 @@ export interface BackendAttempt {
   reason?: string;
 }
 
+/** The backend initBackend chose, and why the better ones were skipped (`resdet info`). */
 export interface BackendInfo {
   chosen: BackendName;
   attempts: BackendAttempt[];

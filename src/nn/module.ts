@@ -22,6 +22,10 @@ export interface Slot {
   torchLayout: TorchLayout;
 }
 
+/**
+ * A node of a model: named trainable parameters and buffers (its slots), child modules, train /
+ * eval mode, `stateDict()` / `loadStateDict()` under PyTorch-style dotted names, `dispose()`.
+ */
 export abstract class Module {
   /** Training mode (batch statistics in BN, dropout on); set through train()/eval(). */
   training = true;

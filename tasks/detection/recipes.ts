@@ -65,6 +65,7 @@ function fromPreset(p: DetectionRecipe): Recipe {
   };
 }
 
+/** The detection training recipes by name (`preset`); see the module comment. */
 export const RECIPES = {
   voc: fromPreset(PRESETS.voc),
   coco: fromPreset(PRESETS.coco),
@@ -100,7 +101,9 @@ export const RECIPES = {
   },
 } as const satisfies Record<string, Recipe>;
 
+/** A detection recipe's name. */
 export type RecipeName = keyof typeof RECIPES;
+/** Every detection recipe's name. */
 export const RECIPE_NAMES = Object.keys(RECIPES) as RecipeName[];
 
 /**

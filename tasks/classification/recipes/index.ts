@@ -5,9 +5,11 @@ import type { ClassifierRecipe } from './types.ts';
 
 export type { ClassifierRecipe } from './types.ts';
 
+/** The classification recipes by name (`preset`). */
 export const RECIPES = {
   cifar10: CIFAR10,
   imagenet: IMAGENET,
 } as const satisfies Record<string, ClassifierRecipe>;
 
+/** A classification recipe's name. */
 export type RecipeName = keyof typeof RECIPES;

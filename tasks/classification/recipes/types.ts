@@ -5,6 +5,7 @@
  */
 import type { Normalisation } from '../../../datasets/classification/augment.ts';
 
+/** A classification training recipe (see the module comment). */
 export interface ClassifierRecipe {
   /** which augmentation and evaluation crops: the paper's CIFAR-10 or ImageNet pipeline */
   augment: 'cifar' | 'imagenet';
