@@ -136,6 +136,7 @@ export function resumedConfig(saved: ClassifierRunConfig, o: ClassifierRunOption
   };
 }
 
+/** What a classifier run wrote and reached. */
 export interface ClassifierRunResult {
   checkpoint: string;
   metricsLog: string;
