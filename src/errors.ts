@@ -9,6 +9,29 @@ export class UserError extends Error {
   }
 }
 
+/** Names an option in a message: its field (the library's word) or a flag (the CLI's). */
+export type OptionNamer = (field: string) => string;
+
+/**
+ * A UserError about options a caller passed. Its message names each option by its field, as
+ * the library's options objects spell it (`batchSize: expected a positive integer, got 0`);
+ * {@link OptionError.renamed} words the same message with other names, as the CLI does with
+ * its flags (`--batch-size: expected ...`, tools/flags.ts).
+ * @param render the message, naming every option through `name`
+ */
+export class OptionError extends UserError {
+  constructor(private readonly render: (name: OptionNamer) => string) {
+    super(render((field) => field));
+  }
+
+  /** The same error with every option named by `name`; the stack stays this one's. */
+  renamed(name: OptionNamer): UserError {
+    const e = new UserError(this.render(name));
+    if (this.stack) e.stack = this.stack.replace(this.message, e.message);
+    return e;
+  }
+}
+
 /**
  * Builds a UserError whose message names where the bad value was found, e.g.
  * `gt.json: annotations[12].bbox: expected 4 finite numbers, got [1,2,3]`.

@@ -5,7 +5,8 @@
  * exits with status 1). The stack is for `--verbose` / `RESDET_DEBUG=1` only.
  */
 import { CommanderError, type Command } from 'commander';
-import { oneLine, UserError } from '../src/errors.ts';
+import { oneLine, OptionError, UserError } from '../src/errors.ts';
+import { flagName } from './flags.ts';
 
 /** Commander's codes for help and version output: printed already, not errors. */
 const HELP_CODES = new Set(['commander.help', 'commander.helpDisplayed', 'commander.version']);
@@ -87,6 +88,8 @@ function nativeHint(heap?: WasmHeap): string {
  */
 export function formatError(err: unknown, heap?: WasmHeap): string {
   if (err instanceof CommanderError) return oneLine(commanderMessage(err));
+  // the library names options by field, the CLI by flag
+  if (err instanceof OptionError) return oneLine(err.renamed(flagName).message);
   if (err instanceof UserError) return oneLine(err.message);
   if (isWasmOutOfMemory(err, heap)) {
     const size = heap ? `: its heap reached ${Math.round(heap.bytes / 2 ** 20)} MB of the ${Math.round(heap.limit / 2 ** 20)} MB that wasm32 can address` : '';
@@ -112,8 +115,9 @@ export function formatError(err: unknown, heap?: WasmHeap): string {
  */
 export function errorDetails(err: unknown): string {
   if (err instanceof CommanderError || !(err instanceof Error)) return '';
+  const e = err instanceof OptionError ? err.renamed(flagName) : err;
   const worker = (err as { workerStack?: unknown }).workerStack;
-  return `${err.stack ?? ''}${typeof worker === 'string' ? `\nin the worker: ${worker}` : ''}\n`;
+  return `${e.stack ?? ''}${typeof worker === 'string' ? `\nin the worker: ${worker}` : ''}\n`;
 }
 
 /**

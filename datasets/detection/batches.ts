@@ -15,7 +15,7 @@
  * Prefetching: asking for batch `s` also starts decoding batches s+1 ... s+prefetch. sharp
  * decodes on libuv's thread pool, so those run while the model computes on the main thread.
  */
-import { UserError } from '../../src/errors.ts';
+import { OptionError } from '../../src/errors.ts';
 import { Rng } from '../../src/random.ts';
 import { mapRecord, type MappedImage, type MapperOptions } from './mapper.ts';
 import type { DetectionRecord } from './records.ts';
@@ -54,7 +54,7 @@ export class GroupedBatchPlan {
     const counts = [0, 0];
     for (const o of this.orientation) counts[o]++;
     if (Math.max(...counts) < opts.batchSize) {
-      throw new UserError(`--batch-size ${opts.batchSize}: expected at most the images of one orientation (batches are grouped by orientation), got ${counts[0]} landscape and ${counts[1]} portrait images`);
+      throw new OptionError((n) => `${n('batchSize')} ${opts.batchSize}: expected at most the images of one orientation (batches are grouped by orientation), got ${counts[0]} landscape and ${counts[1]} portrait images`);
     }
   }
 

@@ -19,7 +19,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../src/errors.ts';
+import { OptionError, UserError } from '../../src/errors.ts';
 import { loadCocoInstances, resolveCocoImagePath } from '../coco/annotations.ts';
 import { isHeldOut } from '../shapes/make.ts';
 import { VOC_CLASSES } from '../voc/classes.ts';
@@ -60,11 +60,11 @@ function vocAnnotationsDir(dir: string): string | undefined {
 /** The year folder of a VOC-format `dir` (see the module comment). */
 export function findVocRoot(dir: string): string {
   const abs = path.resolve(dir);
-  if (!fs.existsSync(abs)) throw new UserError(`${abs}: --data: expected a VOC-format folder, but it does not exist`);
+  if (!fs.existsSync(abs)) throw new OptionError((n) => `${abs}: ${n('data')}: expected a VOC-format folder, but it does not exist`);
   for (const candidate of [abs, path.join(abs, 'VOC2007'), path.join(abs, 'VOCdevkit', 'VOC2007')]) {
     if (vocAnnotationsDir(candidate)) return candidate;
   }
-  throw new UserError(`${abs}: --data: expected a VOC-format folder with Annotations/ (or annotations/), or a VOCdevkit with VOC2007/`);
+  throw new OptionError((n) => `${abs}: ${n('data')}: expected a VOC-format folder with Annotations/ (or annotations/), or a VOCdevkit with VOC2007/`);
 }
 
 /** Ids of a folder without image sets: sorted annotation files, every 5th held out. */
@@ -74,7 +74,7 @@ function idsWithoutImageSet(annotationsDir: string, split: string): string[] {
   if (split === 'trainval' || split === 'all') return all;
   if (split === 'train') return all.filter((_, i) => !isHeldOut(i, 0.2));
   if (split === 'val' || split === 'test') return all.filter((_, i) => isHeldOut(i, 0.2));
-  throw new UserError(`${annotationsDir}: --split: this folder has no ImageSets/Main, so the split is made here: expected train, val, test, trainval or all, got ${JSON.stringify(split)}`);
+  throw new OptionError((n) => `${annotationsDir}: ${n('split')}: this folder has no ImageSets/Main, so the split is made here: expected train, val, test, trainval or all, got ${JSON.stringify(split)}`);
 }
 
 /** The class list of a VOC folder when none is given (see the module comment). */
@@ -109,7 +109,7 @@ function loadVocFolder(dir: string, split: string, classes: readonly string[] | 
     if (!fs.existsSync(idSource) && split === 'trainval' && fs.existsSync(path.join(sets, 'train.txt'))) idSource = path.join(sets, 'train.txt');
     if (!fs.existsSync(idSource)) {
       const have = fs.readdirSync(sets).filter((n) => n.endsWith('.txt') && !n.includes('_')).map((n) => n.slice(0, -4));
-      throw new UserError(`${idSource}: --split: no such image set (this folder has: ${have.join(', ') || 'none'})`);
+      throw new OptionError((n) => `${idSource}: ${n('split')}: no such image set (this folder has: ${have.join(', ') || 'none'})`);
     }
     ids = readImageSet(idSource);
   } else {
@@ -142,7 +142,7 @@ function cocoFile(data: string, split: string): string {
   const abs = path.resolve(data);
   if (abs.endsWith('.json')) return abs;
   const file = firstExisting(path.join(abs, 'annotations'), [`instances_${split}.json`, `instances_${split}2017.json`]);
-  if (!file) throw new UserError(`${path.join(abs, 'annotations')}: --data/--split: expected instances_${split}.json (or instances_${split}2017.json)`);
+  if (!file) throw new OptionError((n) => `${path.join(abs, 'annotations')}: ${n('data')}/${n('split')}: expected instances_${split}.json (or instances_${split}2017.json)`);
   return file;
 }
 
@@ -169,7 +169,7 @@ export function loadDetectionSet(o: LoadOptions): DetectionSet {
     const parts = o.data.split(',').filter(Boolean).map((d) => loadVocFolder(d, o.split, o.classes));
     const classes = [...parts[0].classes];
     for (const p of parts.slice(1)) {
-      if (p.classes.join() !== classes.join()) throw new UserError(`--data: the VOC folders have different class lists (${classes.join(',')} vs ${p.classes.join(',')}); pass --classes`);
+      if (p.classes.join() !== classes.join()) throw new OptionError((n) => `${n('data')}: the VOC folders have different class lists (${classes.join(',')} vs ${p.classes.join(',')}); pass ${n('classes')}`);
     }
     const records = parts.flatMap(recordsFromVoc);
     return { format: 'voc', classes, records, source: { voc: parts }, description: `${o.data} ${o.split} (VOC format, ${records.length} images)` };

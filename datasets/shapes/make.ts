@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { UserError } from '../../src/errors.ts';
+import { OptionError } from '../../src/errors.ts';
 import { Rng } from '../../src/random.ts';
 import { cocoInstancesJson, vocAnnotationXml, type AnnotatedImage } from './formats.ts';
 import { renderScene } from './raster.ts';
@@ -89,17 +89,17 @@ export function isHeldOut(i: number, fraction: number): boolean {
 
 function checkOptions(o: MakeShapesOptions): void {
   const int = (v: number | undefined, name: string, min: number) => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new UserError(`make-shapes: --${name}: expected an integer >= ${min}, got ${v}`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new OptionError((n) => `make-shapes: ${n(name)}: expected an integer >= ${min}, got ${v}`);
   };
   int(o.images, 'images', 1);
-  int(o.width, 'size (width)', 32);
-  int(o.height, 'size (height)', 32);
+  int(o.width, 'width', 32);
+  int(o.height, 'height', 32);
   int(o.seed, 'seed', 0);
-  for (const [v, name] of [[o.portrait, 'portrait'], [o.valFraction, 'val-fraction']] as const) {
-    if (v !== undefined && !(v >= 0 && v <= 1)) throw new UserError(`make-shapes: --${name}: expected a number in [0, 1], got ${v}`);
+  for (const [v, name] of [[o.portrait, 'portrait'], [o.valFraction, 'valFraction']] as const) {
+    if (v !== undefined && !(v >= 0 && v <= 1)) throw new OptionError((n) => `make-shapes: ${n(name)}: expected a number in [0, 1], got ${v}`);
   }
   for (const c of o.classes ?? []) {
-    if (!SHAPE_CLASSES.includes(c)) throw new UserError(`make-shapes: --classes: expected some of ${SHAPE_CLASSES.join(', ')}, got ${JSON.stringify(c)}`);
+    if (!SHAPE_CLASSES.includes(c)) throw new OptionError((n) => `make-shapes: ${n('classes')}: expected some of ${SHAPE_CLASSES.join(', ')}, got ${JSON.stringify(c)}`);
   }
 }
 
@@ -113,7 +113,7 @@ export async function makeShapes(options: MakeShapesOptions): Promise<MakeShapes
   const classes = [...(options.classes ?? SHAPE_CLASSES)];
   const out = path.resolve(options.out);
   if (fs.existsSync(out) && fs.readdirSync(out).length > 0 && !options.force) {
-    throw new UserError(`${out}: expected an empty or absent folder (pass --force to replace it)`);
+    throw new OptionError((n) => `${out}: expected an empty or absent folder (pass ${n('force')} to replace it)`);
   }
   const tmp = `${out}.partial-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../errors.ts';
+import { OptionError } from '../errors.ts';
 
 /** The lock file's name inside the folder it guards. */
 export const LOCK_FILE = '.lock';
@@ -127,16 +127,16 @@ function takeName(tmp: string, file: string): void {
 /**
  * Takes the lock of `dir` (created when missing) for this process.
  * @param dir the folder a run writes to
- * @param flag the option that named it, for the message (e.g. `--out`)
- * @throws UserError `<dir>/.lock: <dir> is in use by another run (pid P on H since T: CMD); ...`
+ * @param option the option field that named it, for the message (`out`; the CLI words it as its flag)
+ * @throws OptionError `<dir>/.lock: <dir> is in use by another run (pid P on H since T: CMD); ...`
  *   when a live process holds it, or a process on another host whose liveness cannot be checked
  */
-export function lockFolder(dir: string, flag = '--out'): FolderLock {
+export function lockFolder(dir: string, option = 'out'): FolderLock {
   const abs = path.resolve(dir);
   // a folder made here and still empty at release is removed again: a run refused on bad
   // input leaves nothing behind
   const st = fs.statSync(abs, { throwIfNoEntry: false });
-  if (st && !st.isDirectory()) throw new UserError(`${abs}: ${flag}: expected a folder, got a file`);
+  if (st && !st.isDirectory()) throw new OptionError((name) => `${abs}: ${name(option)}: expected a folder, got a file`);
   const created = !st;
   const file = path.join(abs, LOCK_FILE);
   const procStart = processStartTime(process.pid);
@@ -147,7 +147,7 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
     fs.mkdirSync(abs, { recursive: true });
     fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
   } catch (err) {
-    throw new UserError(`${abs}: ${flag}: cannot write the run's lock there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new OptionError((name) => `${abs}: ${name(option)}: cannot write the run's lock there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
     // Two tries: the second after removing a stale lock (a concurrent taker may win it instead).
@@ -174,25 +174,25 @@ export function lockFolder(dir: string, flag = '--out'): FolderLock {
         };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw new UserError(`${file}: ${flag}: cannot write the run's lock there (${code ?? (err as Error).message})`);
+        if (code !== 'EEXIST') throw new OptionError((name) => `${file}: ${name(option)}: cannot write the run's lock there (${code ?? (err as Error).message})`);
       }
       const owner = readOwner(file);
       if (!owner) {
         if (!fs.existsSync(file)) continue; // released between our link and our read
-        throw new UserError(`${file}: ${flag} ${abs} holds a lock file resdet did not write (expected JSON {pid, host}); delete it if no run uses this folder`);
+        throw new OptionError((name) => `${file}: ${name(option)} ${abs} holds a lock file resdet did not write (expected JSON {pid, host}); delete it if no run uses this folder`);
       }
       const who = `pid ${owner.pid} on ${owner.host} since ${owner.started}: ${owner.command}`;
       if (owner.host !== me.host) {
-        throw new UserError(`${file}: ${flag} ${abs} is in use by a run on another machine (${who}); choose another ${flag}, or delete the lock if that run is gone`);
+        throw new OptionError((name) => `${file}: ${name(option)} ${abs} is in use by a run on another machine (${who}); choose another ${name(option)}, or delete the lock if that run is gone`);
       }
       if (ownerAlive(owner)) {
-        throw new UserError(`${file}: ${flag} ${abs} is in use by another run (${who}); wait for it to finish or choose another ${flag}`);
+        throw new OptionError((name) => `${file}: ${name(option)} ${abs} is in use by another run (${who}); wait for it to finish or choose another ${name(option)}`);
       }
       // Stale: its process is gone (killed). Take it over, unless a concurrent run already did
       // (the name then points at another inode, which is that run's live lock).
       if (fs.statSync(file, { throwIfNoEntry: false })?.ino === owner.ino) fs.rmSync(file, { force: true });
     }
-    throw new UserError(`${file}: ${flag} ${abs}: another run took the lock at the same moment; choose another ${flag}`);
+    throw new OptionError((name) => `${file}: ${name(option)} ${abs}: another run took the lock at the same moment; choose another ${name(option)}`);
   } finally {
     fs.rmSync(tmp, { force: true });
   }

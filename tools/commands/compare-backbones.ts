@@ -18,8 +18,7 @@ import { evaluateModel } from '../../tasks/detection/pipeline.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { RECIPES, RECIPE_NAMES, type RecipeName } from '../../tasks/detection/recipes.ts';
 import { trainDetector } from '../../tasks/detection/train.ts';
-import { parseIntFlag } from './make-shapes.ts';
-import { parseFormat, parsePositive } from './train-detector.ts';
+import { asCliError, parseFormat, parseIntFlag, parseOptionalCount, parsePositive } from '../flags.ts';
 
 /** One row of the comparison. */
 export interface ComparisonRow {
@@ -74,7 +73,9 @@ export function parseBackboneWeights(text: string, backbones: readonly string[])
  * abort's message carries the whole glue source otherwise), cut to 300 characters; a wasm
  * memory fault says what it most likely is.
  */
-export function failureReason(err: unknown): string {
+export function failureReason(error: unknown): string {
+  // the library names its options by field, this command by flag
+  const err = asCliError(error);
   const message = err instanceof Error ? err.message : String(err);
   let line = message.replace(/\s*\n\s*/g, ' ').trim() || (err instanceof Error ? err.name : 'unknown error');
   if (line.length > 300) line = `${line.slice(0, 297)}...`;
@@ -126,7 +127,7 @@ export function registerCompareBackbones(program: Command): void {
       const backbones = f.backbones.split(',').map((s) => s.trim()).filter(Boolean);
       if (backbones.length === 0) throw new UserError('--backbones: expected at least one backbone name');
       const testSplit = f.testSplit ?? RECIPES[preset].testSplit[format];
-      const int = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseIntFlag(v, flag, 1));
+      const int = parseOptionalCount;
       const weights = f.weights === undefined ? new Map<string, string>() : parseBackboneWeights(f.weights, backbones);
       const options = {
         iterations: int(f.iterations, '--iterations'), minutes: f.minutes === undefined ? undefined : parsePositive(f.minutes, '--minutes'),

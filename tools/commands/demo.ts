@@ -18,8 +18,7 @@ import { RECIPES, shapesAnchorSizes } from '../../tasks/detection/recipes.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { trainDetector } from '../../tasks/detection/train.ts';
 import { formatMetrics } from './evaluate.ts';
-import { parseIntFlag, parseSize } from './make-shapes.ts';
-import { parsePositive } from './train-detector.ts';
+import { parseIntFlag, parsePositive, parseSize } from '../flags.ts';
 import { UserError } from '../../src/errors.ts';
 
 /** The demo's defaults (measured in docs/detection.md's demo section). */

@@ -10,18 +10,7 @@ import { writeFileAtomic } from '../../src/io/atomic.ts';
 import { drawDetections } from '../../tasks/detection/draw.ts';
 import { detectRecords, imageRecord } from '../../tasks/detection/inference.ts';
 import { loadDetector, mapperOptions } from '../../tasks/detection/model.ts';
-import { UserError } from '../../src/errors.ts';
-
-/**
- * Parses a score threshold: a number in [0, 1] (scores are softmax probabilities, so 0 keeps
- * every detection and anything above 1 none).
- * @throws UserError `--score-threshold: expected a number from 0 to 1, got "2"`
- */
-export function parseUnitInterval(v: string, flag: string): number {
-  const x = Number(v);
-  if (v.trim() === '' || !(Number.isFinite(x) && x >= 0 && x <= 1)) throw new UserError(`${flag}: expected a number from 0 to 1, got ${JSON.stringify(v)}`);
-  return x;
-}
+import { parseUnitInterval } from '../flags.ts';
 
 /** The JSON `resdet detect` writes. */
 export interface DetectJson {

@@ -11,7 +11,7 @@ import { loadDetector } from '../../tasks/detection/model.ts';
 import { evaluateModel } from '../../tasks/detection/pipeline.ts';
 import { classesWithoutGt } from '../../src/eval/voc.ts';
 import { formatDuration } from '../../src/train/progress.ts';
-import { parseFormat } from './train-detector.ts';
+import { parseFormat } from '../flags.ts';
 
 /** The human-readable report: per-class VOC APs, both VOC means, the COCO summary lines. */
 export function formatMetrics(m: DetectionMetrics): string[] {

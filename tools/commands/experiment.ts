@@ -12,7 +12,7 @@ import { readMetricsLog } from '../../src/train/metrics-log.ts';
 import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng, type Panel } from '../../src/train/plot.ts';
 import { CIFAR10 } from '../../tasks/classification/recipes/cifar10.ts';
 import { CHECKPOINT_FILE, METRICS_FILE, trainClassifier } from '../../tasks/classification/train.ts';
-import { positiveInt, positiveNumber } from './train-classifier.ts';
+import { positiveInt, positiveNumber } from '../flags.ts';
 
 export const DEGRADATION_MODELS = ['plain20', 'plain56', 'resnet20', 'resnet56'] as const;
 

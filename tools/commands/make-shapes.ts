@@ -1,21 +1,11 @@
 /** `resdet make-shapes`: writes the synthetic shapes detection set (VOC layout + COCO JSON). */
 import type { Command } from 'commander';
-import { UserError } from '../../src/errors.ts';
+import { OptionError, UserError } from '../../src/errors.ts';
 import { makeShapes, SHAPE_CLASSES, type ShapeClass } from '../../datasets/shapes/index.ts';
+import { flagName, parseIntFlag, parseSize } from '../flags.ts';
 
-/** Parses `WxH` (e.g. `256x192`). */
-export function parseSize(text: string, flag = '--size'): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(text.trim());
-  if (!m) throw new UserError(`${flag}: expected WIDTHxHEIGHT such as 256x192, got ${JSON.stringify(text)}`);
-  return [Number(m[1]), Number(m[2])];
-}
-
-/** Parses an integer flag value, with a one-line error. */
-export function parseIntFlag(text: string, flag: string, min = 0): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min) throw new UserError(`${flag}: expected an integer >= ${min}, got ${JSON.stringify(text)}`);
-  return v;
-}
+/** The flag of each makeShapes option: the size is one flag, `--size WxH`. */
+const flagOf = (field: string): string => (field === 'width' ? '--size (width)' : field === 'height' ? '--size (height)' : flagName(field));
 
 export function registerMakeShapes(program: Command): void {
   program
@@ -45,6 +35,8 @@ export function registerMakeShapes(program: Command): void {
         classes: opts.classes ? (opts.classes.split(',') as ShapeClass[]) : undefined,
         objects: [objects[0], objects[1]],
         force: opts.force,
+      }).catch((err: unknown) => {
+        throw err instanceof OptionError ? err.renamed(flagOf) : err;
       });
       process.stdout.write([
         `wrote ${r.train + r.val} images (${r.train} train, ${r.val} val/test), ${r.objects} objects, classes ${r.classes.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,

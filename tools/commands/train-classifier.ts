@@ -3,31 +3,11 @@
  * recipes (tasks/classification/recipes/), writing a checkpoint, a JSONL metrics log and error curves.
  * Its last output line is `checkpoint: PATH`.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { BACKBONE_NAMES } from '../../backbones/index.ts';
 import { RECIPES } from '../../tasks/classification/recipes/index.ts';
 import { trainClassifier } from '../../tasks/classification/train.ts';
-
-/** Looks up a recipe by name (re-exported from tasks/classification/train.ts). */
-export { recipeByName } from '../../tasks/classification/train.ts';
-
-/** commander parser for a positive integer flag. */
-export function positiveInt(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-/** commander parser for a positive number flag. */
-export function positiveNumber(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: expected a positive number, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
+import { nonNegativeInt, positiveInt, positiveNumber } from '../flags.ts';
 
 interface Opts {
   model?: string;
@@ -61,11 +41,7 @@ export function registerTrainClassifier(program: Command): void {
     .option('--lr <rate>', 'base learning rate (default: the preset\'s)', positiveNumber('--lr'))
     .option('--out <dir>', 'output folder (checkpoint.safetensors, metrics.jsonl, curves.png)', 'runs/classifier')
     .option('--resume', 'continue from <out>/checkpoint.safetensors exactly where it stopped, with its settings (flags that contradict them are refused; --iterations, --minutes, --workers, --data and the --eval-*/--checkpoint-every flags may change)')
-    .option('--seed <n>', 'seed of initialisation, data order and augmentation (default 0)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`--seed: expected a non-negative integer, got ${JSON.stringify(v)}`);
-      return n;
-    })
+    .option('--seed <n>', 'seed of initialisation, data order and augmentation (default 0)', nonNegativeInt('--seed'))
     .option('--eval-every <n>', 'evaluate every this many updates (default: the preset\'s)', positiveInt('--eval-every'))
     .option('--eval-images <n>', 'evaluate on the first N images of each evaluation set', positiveInt('--eval-images'))
     .option('--checkpoint-every <n>', 'write a checkpoint every this many updates (default: the preset\'s)', positiveInt('--checkpoint-every'))

@@ -5,25 +5,11 @@
  */
 import type { Command } from 'commander';
 import { initBackend } from '../../src/backend/index.ts';
-import { UserError } from '../../src/errors.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
 import { formatDuration } from '../../src/train/progress.ts';
 import { RECIPE_NAMES, type RecipeName } from '../../tasks/detection/recipes.ts';
 import { trainDetector } from '../../tasks/detection/train.ts';
-import { parseIntFlag } from './make-shapes.ts';
-
-/** Parses `voc` / `coco`. */
-export function parseFormat(v: string): 'voc' | 'coco' {
-  if (v !== 'voc' && v !== 'coco') throw new UserError(`--format: expected voc or coco, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Parses a positive number flag. */
-export function parsePositive(v: string, flag: string): number {
-  const x = Number(v);
-  if (!(Number.isFinite(x) && x > 0)) throw new UserError(`${flag}: expected a positive number, got ${JSON.stringify(v)}`);
-  return x;
-}
+import { parseFormat, parseIntFlag, parseIntList, parseList, parseOptionalCount, parsePositive } from '../flags.ts';
 
 interface Flags {
   backbone?: string; data?: string; format?: string; preset?: string; weights?: string; fromScratch?: boolean; out: string;
@@ -58,7 +44,7 @@ export function registerTrainDetector(program: Command): void {
     .option('--quiet', 'no progress bar')
     .option('--workers <n>', 'threads computing each step, data parallel over the batch\'s images (default 1; pass the same count on --resume for an exact continuation)')
     .action(async (f: Flags) => {
-      const int = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseIntFlag(v, flag, 1));
+      const int = parseOptionalCount;
       const info = await initBackend();
       const result = await trainDetector({
         data: f.data,
@@ -77,9 +63,9 @@ export function registerTrainDetector(program: Command): void {
         split: f.split,
         batchSize: int(f.batchSize, '--batch-size'),
         lr: f.lr === undefined ? undefined : parsePositive(f.lr, '--lr'),
-        steps: f.steps === undefined ? undefined : f.steps.split(',').filter(Boolean).map((s) => parseIntFlag(s, '--steps')),
+        steps: f.steps === undefined ? undefined : parseIntList(f.steps, '--steps'),
         norm: f.norm as PixelNormName | undefined,
-        classes: f.classes?.split(',').filter(Boolean),
+        classes: f.classes === undefined ? undefined : parseList(f.classes),
         checkpointEvery: parseIntFlag(f.checkpointEvery ?? '500', '--checkpoint-every'),
         workers: int(f.workers, '--workers'),
         progress: !f.quiet,

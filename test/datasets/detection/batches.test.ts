@@ -23,7 +23,7 @@ describe('datasets/detection batches', function () {
     assert.deepEqual(again.batch(4), plan.epoch(1)[1]);
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => again.batch(s)), [0, 1, 2, 3, 4, 5, 6, 7].map((s) => plan.batch(s)));
     assert.notDeepEqual(plan.epoch(0), plan.epoch(1));
-    assert.throws(() => new GroupedBatchPlan(sizes, { batchSize: 5, seed: 0 }), /--batch-size 5: expected at most the images of one orientation \(batches are grouped by orientation\), got 4 landscape and 2 portrait images/);
+    assert.throws(() => new GroupedBatchPlan(sizes, { batchSize: 5, seed: 0 }), /batchSize 5: expected at most the images of one orientation \(batches are grouped by orientation\), got 4 landscape and 2 portrait images/);
   });
 
   it('packs images of different sizes with zero padding at the bottom and right', () => {
@@ -52,7 +52,7 @@ describe('datasets/detection batches', function () {
       assert.deepEqual(coco.classes, voc.classes);
       assert.deepEqual(coco.records.map((r) => [Number(r.id), r.imagePath, [...r.boxes], [...r.labels]]), voc.records.map((r) => [Number(r.id), r.imagePath, [...r.boxes], [...r.labels]]));
       assert.equal(loadDetectionSet({ data: tmp, format: 'voc', split: 'test' }).records.length, 2);
-      assert.throws(() => loadDetectionSet({ data: tmp, format: 'voc', split: 'minival' }), /minival\.txt: --split: no such image set \(this folder has: test, train, val\)/);
+      assert.throws(() => loadDetectionSet({ data: tmp, format: 'voc', split: 'minival' }), /minival\.txt: split: no such image set \(this folder has: test, train, val\)/);
       assert.throws(() => loadDetectionSet({ data: tmp, format: 'coco', split: 'minival' }), /expected instances_minival\.json/);
     });
 

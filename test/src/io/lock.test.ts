@@ -27,8 +27,8 @@ describe('src/io/lock', () => {
     const file = path.join(dir, LOCK_FILE);
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).pid, process.pid);
     assert.throws(() => lockFolder(dir), (e: Error) => e.name === 'UserError' && !e.message.includes('\n')
-      && e.message.startsWith(`${file}: --out ${dir} is in use by another run (pid ${process.pid} on ${os.hostname()} since `)
-      && e.message.endsWith('; wait for it to finish or choose another --out'));
+      && e.message.startsWith(`${file}: out ${dir} is in use by another run (pid ${process.pid} on ${os.hostname()} since `)
+      && e.message.endsWith('; wait for it to finish or choose another out'));
     lock.release();
     // made by the lock and left empty: removed again
     assert.ok(!fs.existsSync(dir));
@@ -63,7 +63,7 @@ describe('src/io/lock', () => {
     const dir = tmpDir('resdet-lock-');
     const file = path.join(dir, LOCK_FILE);
     fs.writeFileSync(file, owner(deadPid(), 'elsewhere'));
-    assert.throws(() => lockFolder(dir), /is in use by a run on another machine \(pid \d+ on elsewhere since .*\); choose another --out, or delete the lock if that run is gone$/);
+    assert.throws(() => lockFolder(dir), /is in use by a run on another machine \(pid \d+ on elsewhere since .*\); choose another out, or delete the lock if that run is gone$/);
     fs.writeFileSync(file, 'hello');
     assert.throws(() => lockFolder(dir), /holds a lock file resdet did not write \(expected JSON \{pid, host\}\); delete it if no run uses this folder$/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'hello');
@@ -73,7 +73,7 @@ describe('src/io/lock', () => {
   it('an --out that is a file is one error line', () => {
     const file = path.join(tmpDir('resdet-lock-'), 'out');
     fs.writeFileSync(file, 'x');
-    assert.throws(() => lockFolder(file), { name: 'UserError', message: `${file}: --out: expected a folder, got a file` });
+    assert.throws(() => lockFolder(file), { name: 'UserError', message: `${file}: out: expected a folder, got a file` });
     assert.equal(fs.readFileSync(file, 'utf8'), 'x');
   });
 

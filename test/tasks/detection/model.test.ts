@@ -36,7 +36,7 @@ describe('tasks/detection/model: buildDetector', () => {
   it('the tiny recipe\'s 4x4 heads: the initial weights of the runs measured before the grid moved into the config; old specs build the same', function () {
     this.timeout(60000);
     const before = tf.memory().numTensors;
-    const base = { kind: DETECTOR_CHECKPOINT_KIND, backbone: 'resnet18', classes: ['a', 'b'], input: { minSize: 32, maxSize: 48, norm: 'torchvision' } } as const;
+    const base: Omit<DetectorSpec, 'detector'> = { kind: DETECTOR_CHECKPOINT_KIND, backbone: 'resnet18', classes: ['a', 'b'], input: { minSize: 32, maxSize: 48, norm: 'torchvision' } };
     const now = headSums({ ...base, detector: { ...RECIPES.tiny.detector, seed: 3 } });
     // a checkpoint written before: the grid beside the config, not in it
     const { pooledSize: _grid, ...oldHeads } = RECIPES.tiny.detector.roiHeads;

@@ -11,8 +11,7 @@ import { LOCK_FILE } from '../../../src/io/lock.ts';
 import { initBackend } from '../../../src/backend/index.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { CIFAR10 } from '../../../tasks/classification/recipes/cifar10.ts';
-import { recipeByName } from '../../../tools/commands/train-classifier.ts';
-import { trainClassifier, type ClassifierRunOptions } from '../../../tasks/classification/train.ts';
+import { recipeByName, trainClassifier, type ClassifierRunOptions } from '../../../tasks/classification/train.ts';
 
 describe('resdet train-classifier', () => {
   let dir = '';
@@ -49,7 +48,7 @@ describe('resdet train-classifier', () => {
     await initBackend();
     const before = tf.memory().numTensors;
     await trainClassifier(options('resumed', 2));
-    await assert.rejects(trainClassifier(options('resumed', 2)), /checkpoint\.safetensors: a checkpoint is already there; pass --resume/);
+    await assert.rejects(trainClassifier(options('resumed', 2)), /checkpoint\.safetensors: a checkpoint is already there; pass resume/);
     const r = await trainClassifier(options('resumed', 3, { resume: true }));
     assert.equal(r.step, 3);
     assert.ok(tensorBytes(path.join(dir, 'resumed', 'checkpoint.safetensors')).equals(tensorBytes(path.join(dir, 'straight', 'checkpoint.safetensors'))));
@@ -57,9 +56,9 @@ describe('resdet train-classifier', () => {
   });
 
   it('rejects a bad preset, a missing checkpoint for --resume and a wrong --model on resume', async () => {
-    assert.throws(() => recipeByName('mnist'), (e: Error) => e instanceof UserError && e.message === '--preset: expected one of cifar10, imagenet, got "mnist"');
-    await assert.rejects(trainClassifier(options('none', 1, { resume: true })), /none\/checkpoint\.safetensors: --resume: expected a checkpoint from an earlier run, got none/);
-    await assert.rejects(trainClassifier(options('straight', 4, { resume: true, model: 'plain20' })), /config\.model: the run being resumed has "resnet20", --model gives "plain20"; leave --model out/);
+    assert.throws(() => recipeByName('mnist'), (e: Error) => e instanceof UserError && e.message === 'preset: expected one of cifar10, imagenet, got "mnist"');
+    await assert.rejects(trainClassifier(options('none', 1, { resume: true })), /none\/checkpoint\.safetensors: resume: expected a checkpoint from an earlier run, got none/);
+    await assert.rejects(trainClassifier(options('straight', 4, { resume: true, model: 'plain20' })), /config\.model: the run being resumed has "resnet20", model gives "plain20"; leave model out/);
   });
 
   it('--resume in the short form continues the run with the checkpoint\'s settings, bit for bit', async () => {
@@ -77,13 +76,13 @@ describe('resdet train-classifier', () => {
     const files = () => new Map(fs.readdirSync(out).map((n) => [n, fs.readFileSync(path.join(out, n))]));
     const before = files();
     await assert.rejects(trainClassifier({ out, resume: true, overrides: { batchSize: 8 }, quiet: true }), (e: Error) => e.name === 'UserError'
-      && e.message === `${ckpt}: config.recipe.batchSize: the run being resumed has 4, --batch-size gives 8; leave --batch-size out to continue the run (on --resume only --iterations, --minutes, --workers, --data, --eval-every, --eval-images and --checkpoint-every may change)`);
-    await assert.rejects(trainClassifier({ out, resume: true, seed: 1, quiet: true }), /config\.seed: the run being resumed has 0, --seed gives 1;/);
+      && e.message === `${ckpt}: config.recipe.batchSize: the run being resumed has 4, overrides.batchSize gives 8; leave overrides.batchSize out to continue the run (on resume only iterations, minutes, workers, data, overrides.evalEvery, overrides.evalImages and overrides.checkpointEvery may change)`);
+    await assert.rejects(trainClassifier({ out, resume: true, seed: 1, quiet: true }), /config\.seed: the run being resumed has 0, seed gives 1;/);
     const lock = path.join(out, LOCK_FILE);
     fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), started: 'T', command: 'resdet train-classifier' }));
     try {
       await assert.rejects(trainClassifier({ out, resume: true, quiet: true }), (e: Error) => e.name === 'UserError'
-        && e.message === `${lock}: --out ${out} is in use by another run (pid ${process.pid} on ${os.hostname()} since T: resdet train-classifier); wait for it to finish or choose another --out`);
+        && e.message === `${lock}: out ${out} is in use by another run (pid ${process.pid} on ${os.hostname()} since T: resdet train-classifier); wait for it to finish or choose another out`);
     } finally {
       fs.rmSync(lock);
     }
@@ -93,13 +92,13 @@ describe('resdet train-classifier', () => {
       writeTinyCifar(other);
       fs.writeFileSync(path.join(other, 'data_batch_5.bin'), fs.readFileSync(path.join(other, 'data_batch_5.bin')).subarray(0, 4 * 3073));
       await assert.rejects(trainClassifier({ out, resume: true, data: other, quiet: true }), (e: Error) => e.name === 'UserError'
-        && e.message === `${other}: --data: expected the data the run being resumed trained on (40 training images of 10 classes), got 36 images of 10 classes`);
+        && e.message === `${other}: data: expected the data the run being resumed trained on (40 training images of 10 classes), got 36 images of 10 classes`);
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
     assert.deepEqual(files(), before);
     const fresh = path.join(dir, 'no-data');
-    await assert.rejects(trainClassifier({ model: 'resnet20', out: fresh, quiet: true }), /^UserError: --data: required for a new run \(--resume takes it from the checkpoint\)$/);
+    await assert.rejects(trainClassifier({ model: 'resnet20', out: fresh, quiet: true }), /^UserError: data: required for a new run \(resume takes it from the checkpoint\)$/);
     assert.ok(!fs.existsSync(fresh));
   });
 
@@ -118,7 +117,7 @@ describe('resdet train-classifier', () => {
       }
       // the library entry the CLI calls (a second process start would double the test's time)
       await assert.rejects(trainClassifier(options('contested', 2)), (e: Error) => e.name === 'UserError'
-        && new RegExp(`^${lock}: --out ${out} is in use by another run \\(pid ${first.pid} on ${os.hostname()} since [^ ]+: .*train-classifier .*\\); wait for it to finish or choose another --out$`).test(e.message));
+        && new RegExp(`^${lock}: out ${out} is in use by another run \\(pid ${first.pid} on ${os.hostname()} since [^ ]+: .*train-classifier .*\\); wait for it to finish or choose another out$`).test(e.message));
     } finally {
       first.kill('SIGKILL');
       await exited;

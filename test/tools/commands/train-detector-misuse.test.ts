@@ -11,7 +11,7 @@ import path from 'node:path';
 import { initBackend } from '../../../src/backend/index.ts';
 import { LOCK_FILE } from '../../../src/io/lock.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
-import { parseUnitInterval } from '../../../tools/commands/detect.ts';
+import { parseUnitInterval } from '../../../tools/flags.ts';
 import { trainDetector, trainSplitOf, type DetectorRunConfig } from '../../../tasks/detection/train.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
@@ -81,7 +81,7 @@ describe('tools: train-detector misuse (tiny shapes set)', function () {
     fs.writeFileSync(list, `${ids.slice(1).join('\n')}\n`);
     const before = snapshot(run);
     await assert.rejects(trainDetector({ out: run, resume: true, data: fewer, ...tiny }), (e: Error) => e.name === 'UserError'
-      && e.message === `${fewer}: --data: expected the data the run being resumed trained on (${ids.length} images in train), got ${ids.length - 1}`);
+      && e.message === `${fewer}: data: expected the data the run being resumed trained on (${ids.length} images in train), got ${ids.length - 1}`);
     assert.deepEqual(snapshot(run), before);
   });
 
@@ -92,7 +92,7 @@ describe('tools: train-detector misuse (tiny shapes set)', function () {
     const before = snapshot(run);
     try {
       await assert.rejects(trainDetector({ out: run, resume: true, ...tiny }), (e: Error) => e.name === 'UserError'
-        && e.message === `${lock}: --out ${run} is in use by another run (pid ${process.pid} on ${os.hostname()} since 2026-01-01T00:00:00.000Z: resdet train-detector); wait for it to finish or choose another --out`);
+        && e.message === `${lock}: out ${run} is in use by another run (pid ${process.pid} on ${os.hostname()} since 2026-01-01T00:00:00.000Z: resdet train-detector); wait for it to finish or choose another out`);
       assert.deepEqual(snapshot(run), before);
     } finally {
       fs.rmSync(lock);
@@ -101,14 +101,14 @@ describe('tools: train-detector misuse (tiny shapes set)', function () {
 
   it('a fresh run on a folder with a checkpoint is refused, the folder unchanged', async function () {
     const before = snapshot(run);
-    await assert.rejects(trainDetector({ data, format: 'voc', preset: 'tiny', out: run, ...tiny }), new RegExp(`^UserError: ${ckpt}: a checkpoint is already there; pass --resume`));
+    await assert.rejects(trainDetector({ data, format: 'voc', preset: 'tiny', out: run, ...tiny }), new RegExp(`^UserError: ${ckpt}: a checkpoint is already there; pass resume`));
     assert.deepEqual(snapshot(run), before);
   });
 
   it('--preset voc without --weights is refused (the recipe fine-tunes under frozen BN); no folder is made', async function () {
     const out = path.join(tmp, 'voc-scratch');
     await assert.rejects(trainDetector({ data, format: 'voc', preset: 'voc', out, ...tiny }), (e: Error) => e.name === 'UserError'
-      && e.message === '--weights: preset voc fine-tunes resnet101 from ImageNet weights under frozen BN (the paper\'s recipe); from random weights it diverges. Pass --weights FILE, or --from-scratch to train from random weights with BN learning');
+      && e.message === 'weights: preset voc fine-tunes resnet101 from ImageNet weights under frozen BN (the paper\'s recipe); from random weights it diverges. Pass weights FILE, or fromScratch to train from random weights with BN learning');
     assert.ok(!fs.existsSync(out));
   });
 
