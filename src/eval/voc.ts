@@ -203,6 +203,14 @@ export function evalVocClass(gt: VocClassGt, dets: VocClassDets, iouThreshold = 
   return { npos, numDifficult, numDets: nd, ap07: vocAp(rec, prec, true), apArea: vocAp(rec, prec, false), rec, prec };
 }
 
+/** One class's result with its precision-recall curve (for plots, src/eval/pr-curves.ts). */
+export interface VocClassCurve extends VocClassResult {
+  /** [D] recall after each detection in descending score (NaN when npos = 0) */
+  rec: Float64Array;
+  /** [D] precision after each detection */
+  prec: Float64Array;
+}
+
 /** Growable per-class detection store (plain arrays; packed doubles in V8). */
 interface DetStore { image: number[]; scores: number[]; boxes: number[] }
 
@@ -285,15 +293,20 @@ export class VocEvaluator {
     }
   }
 
-  /** Per-class APs (both metrics) and their means over the whole class list. */
-  evaluate(): VocEvalResult {
-    const perClass = this.classes.map((name, c): VocClassResult => {
+  /** Every class's result and its raw curve (voc_eval's `rec`, `prec`), in class-list order. */
+  curves(): VocClassCurve[] {
+    return this.classes.map((name, c) => {
       const s = this.dets[c];
       const r = evalVocClass(this.gt[c], {
         image: Int32Array.from(s.image), scores: Float64Array.from(s.scores), boxes: Float64Array.from(s.boxes),
       }, this.iouThreshold);
-      return { name, npos: r.npos, numDifficult: r.numDifficult, numDets: r.numDets, ap07: r.ap07, apArea: r.apArea };
+      return { name, ...r };
     });
+  }
+
+  /** Per-class APs (both metrics) and their means over the whole class list. */
+  evaluate(): VocEvalResult {
+    const perClass = this.curves().map(({ name, npos, numDifficult, numDets, ap07, apArea }): VocClassResult => ({ name, npos, numDifficult, numDets, ap07, apArea }));
     const k = perClass.length;
     return {
       classes: [...this.classes],

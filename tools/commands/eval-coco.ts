@@ -2,10 +2,12 @@
  * `resdet eval coco`: COCO bbox AP/AR of a results file against an instances file, with
  * pycocotools' exact semantics (src/eval/coco.ts). Interface fixed by issue 2 (other tools call it):
  *
- *     resdet eval coco --gt GT.json --dets DETS.json [--json]
+ *     resdet eval coco --gt GT.json --dets DETS.json [--json] [--plot DIR] [--per-class csv|md] [--per-class-out FILE]
  *
  * Without --json it prints pycocotools' 12 summary lines; with --json exactly one object
  * `{"stats": [12 numbers], "perCategory": [{"categoryId", "name", "ap", "ap50", "ap75", "ar100"}]}`.
+ * --plot and --per-class (./eval-report.ts) add precision-recall PNGs (IoU 0.5 and 0.50:0.95) and
+ * the per-category table (AP, AP50, AP75, APs, APm, APl, AR100).
  * RESDET_TIMING=1 adds a `timing` JSON line on stderr (load and evaluation seconds, peak RSS; for
  * the benchmark, tools/bench/eval.ts).
  */
@@ -13,8 +15,11 @@ import type { Command } from 'commander';
 import { loadCocoInstances } from '../../datasets/coco/annotations.ts';
 import { loadCocoResults } from '../../datasets/coco/results.ts';
 import { evaluateCoco, type CocoEvalResult } from '../../src/eval/coco-evaluator.ts';
+import { cocoPerClassTable } from '../../src/eval/per-class-table.ts';
+import { cocoPrCurves } from '../../src/eval/pr-curves.ts';
+import { addReportOptions, checkReportOptions, writeReports, type EvalReportOptions } from './eval-report.ts';
 
-interface EvalCocoOptions {
+interface EvalCocoOptions extends EvalReportOptions {
   gt: string;
   dets: string;
   json?: boolean;
@@ -55,14 +60,18 @@ export function evalCoco(opts: EvalCocoOptions): CocoEvalResult {
 
 /** Adds `eval coco` to the `eval` command. */
 export function registerEvalCoco(evalCmd: Command): void {
-  evalCmd
+  const cmd = evalCmd
     .command('coco')
     .description('COCO bbox AP/AR (12 pycocotools stats and per-category AP) of a results file')
     .requiredOption('--gt <file>', 'COCO instances JSON (images, annotations, categories)')
     .requiredOption('--dets <file>', 'COCO results JSON: [{image_id, category_id, bbox: [x, y, w, h], score}]')
-    .option('--json', 'print one JSON object {"stats": [...12], "perCategory": [...]}')
-    .action((opts: EvalCocoOptions) => {
+    .option('--json', 'print one JSON object {"stats": [...12], "perCategory": [...]}');
+  addReportOptions(cmd, 'IoU 0.5 and 0.50:0.95')
+    .action(async (opts: EvalCocoOptions) => {
+      const format = await checkReportOptions(opts);
       const r = evalCoco(opts);
-      process.stdout.write(opts.json ? `${JSON.stringify(cocoJsonReport(r))}\n` : `${r.summary.join('\n')}\n`);
+      const head = opts.json ? `${JSON.stringify(cocoJsonReport(r))}\n` : `${r.summary.join('\n')}\n`;
+      const tail = await writeReports(opts, format, () => cocoPerClassTable(r), () => cocoPrCurves(r), r.perCategory.map((c) => c.name));
+      process.stdout.write(head + tail);
     });
 }

@@ -4,6 +4,7 @@
  * the VOC2010+ area metric. Interface fixed by issue 2 (other tools call it):
  *
  *     resdet eval voc --annotations DIR --imageset FILE --dets DIR [--classes a,b,...] [--json] [--strict]
+ *                     [--plot DIR] [--per-class csv|md] [--per-class-out FILE]
  *
  * `--json` prints exactly `{"classes": [...], "ap07": {cls: n}, "apArea": {cls: n}, "mAP07": n,
  * "mAPArea": n}` (a NaN AP, which voc_eval gives for a class with detections but no
@@ -13,6 +14,8 @@
  * in the image set (a misspelt `--classes` entry scores AP 0 and lowers the mean; an error with
  * `--strict`), results files of classes outside the class list (not read), and detections
  * lying entirely outside their image (scored, as voc_eval does: false positives).
+ * --plot and --per-class (./eval-report.ts) add precision-recall PNGs and the per-class table
+ * (GT, difficult, detections, AP07, AP area).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,10 +25,13 @@ import { checkClassList, loadVocImages, readImageSet } from '../../datasets/voc/
 import type { VocDetection, VocImage } from '../../datasets/voc/records.ts';
 import { readVocResultsDir, resultsFileName } from '../../datasets/voc/results.ts';
 import { inputError, quote, UserError } from '../../src/errors.ts';
+import { vocPerClassTable } from '../../src/eval/per-class-table.ts';
+import { vocPrCurves } from '../../src/eval/pr-curves.ts';
 import { VocEvaluator, type VocEvalResult } from '../../src/eval/voc.ts';
+import { addReportOptions, checkReportOptions, writeReports, type EvalReportOptions } from './eval-report.ts';
 
 /** Options of `resdet eval voc` (commander camel-cases the flags). */
-export interface EvalVocOptions {
+export interface EvalVocOptions extends EvalReportOptions {
   annotations: string;
   imageset: string;
   dets: string;
@@ -49,6 +55,11 @@ export function formatVocTable(r: VocEvalResult): string {
 
 /** Runs the evaluation for parsed options; returns the result (the action prints it). */
 export function evalVoc(opts: EvalVocOptions): VocEvalResult {
+  return runEvalVoc(opts).result;
+}
+
+/** {@link evalVoc} that also returns the evaluator (for its curves). */
+function runEvalVoc(opts: EvalVocOptions): { result: VocEvalResult; evaluator: VocEvaluator } {
   const classes = opts.classes !== undefined ? opts.classes.split(',').map((c) => c.trim()) : [...VOC_CLASSES];
   checkClassList(classes, '--classes');
   for (const [flag, dir] of [['--annotations', opts.annotations], ['--dets', opts.dets]] as const) {
@@ -90,7 +101,7 @@ export function evalVoc(opts: EvalVocOptions): VocEvalResult {
       warn(`class ${c.name} has detections but no non-difficult GT: its area AP is NaN, as in voc_eval`);
     }
   }
-  return result;
+  return { result, evaluator };
 }
 
 /** `comp4_det_test_<class>.txt` files in `dir` whose class is not in `classes`, with their line counts. */
@@ -129,7 +140,7 @@ function detectionsOutside(images: readonly VocImage[], dets: readonly VocDetect
 
 /** Adds `voc` to the `eval` command. */
 export function registerEvalVoc(evalCmd: Command): void {
-  evalCmd
+  const cmd = evalCmd
     .command('voc')
     .description('PASCAL VOC mAP@0.5 of comp4_det_test_<class>.txt results (voc_eval: VOC2007 11-point and area metrics)')
     .requiredOption('--annotations <dir>', 'folder of <image id>.xml VOC annotations (VOCdevkit/VOC2007/Annotations)')
@@ -137,14 +148,19 @@ export function registerEvalVoc(evalCmd: Command): void {
     .requiredOption('--dets <dir>', 'folder of comp4_det_test_<class>.txt results; a missing file = no detections')
     .option('--classes <list>', 'comma-separated class list (default: the 20 VOC classes)')
     .option('--json', 'print one JSON object: {"classes", "ap07", "apArea", "mAP07", "mAPArea"}')
-    .option('--strict', 'a class with no ground truth in the image set is an error (default: a warning)')
-    .action((opts: EvalVocOptions) => {
-      const r = evalVoc(opts);
+    .option('--strict', 'a class with no ground truth in the image set is an error (default: a warning)');
+  addReportOptions(cmd, 'IoU 0.5')
+    .action(async (opts: EvalVocOptions) => {
+      const format = await checkReportOptions(opts);
+      const { result: r, evaluator } = runEvalVoc(opts);
+      let head: string;
       if (opts.json) {
         const { classes, ap07, apArea, mAP07, mAPArea } = r;
-        process.stdout.write(`${JSON.stringify({ classes, ap07, apArea, mAP07, mAPArea })}\n`);
+        head = `${JSON.stringify({ classes, ap07, apArea, mAP07, mAPArea })}\n`;
       } else {
-        process.stdout.write(formatVocTable(r));
+        head = formatVocTable(r);
       }
+      const tail = await writeReports(opts, format, () => vocPerClassTable(r), () => vocPrCurves(r, evaluator.curves()), r.classes);
+      process.stdout.write(head + tail);
     });
 }

@@ -64,6 +64,8 @@ def coco_expected(gt_file, dets_file):
             'num_dets': sum(1 for d in dets if d['category_id'] == cid),
             'ap': mean(prec[:, :, k, 0, -1]), 'ap50': mean(prec[0, :, k, 0, -1]), 'ap75': mean(prec[5, :, k, 0, -1]),
             'ar100': mean(rec[:, k, 0, -1]),
+            # beyond ../shared's keys: the per-category area columns of `resdet eval --per-class`
+            'aps': mean(prec[:, :, k, 1, -1]), 'apm': mean(prec[:, :, k, 2, -1]), 'apl': mean(prec[:, :, k, 3, -1]),
         })
     names = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl']
     stats = [float(s) for s in ev.stats]
@@ -577,7 +579,7 @@ def verify_golden(root):
         got = coco_expected(f'{d}/gt.json', f'{d}/dets.json')
         pairs = list(zip(got['stats'], want['stats']))
         for g, w in zip(got['per_category'], want['per_category']):
-            pairs += [(g[k], w[k]) for k in ('ap', 'ap50', 'ap75', 'ar100')]
+            pairs += [(g[k], w[k]) for k in ('ap', 'ap50', 'ap75', 'ar100', 'aps', 'apm', 'apl') if k in w]
         out[f'coco/{name}'] = diff_or_sentinel(pairs) if got['pycocotools_summary'] == want['pycocotools_summary'] else 'summary text'
     for name in sorted(os.listdir(f'{root}/voc')) if os.path.isdir(f'{root}/voc') else []:
         d = f'{root}/voc/{name}'

@@ -11,13 +11,15 @@ import path from 'node:path';
 import { loadCocoInstances } from '../../../datasets/coco/annotations.ts';
 import { loadCocoResults } from '../../../datasets/coco/results.ts';
 import { evaluateCoco } from '../../../src/eval/coco-evaluator.ts';
+import { cocoPerClassTable } from '../../../src/eval/per-class-table.ts';
 import { assertMetric } from '../../helpers/metrics.ts';
 import { requireShared } from '../../helpers/shared.ts';
 import { goldenCases, GOLDEN_SOURCES } from './golden-sources.ts';
 
 interface Expected {
   stats: number[];
-  per_category: Array<{ category_id: number; ap: number; ap50: number; ap75: number; ar100: number }>;
+  /** aps / apm / apl: only in the fixtures (the per-class table's area columns) */
+  per_category: Array<{ category_id: number; ap: number; ap50: number; ap75: number; ar100: number; aps?: number; apm?: number; apl?: number }>;
   params: { iouThrs: number[]; recThrs: number[]; maxDets: number[]; areaRng: number[][] };
   pycocotools_summary: string;
 }
@@ -59,6 +61,16 @@ for (const source of GOLDEN_SOURCES) {
           for (const key of ['ap', 'ap50', 'ap75', 'ar100'] as const) assertMetric(got[key], want[key], `${name} category ${want.category_id} ${key}`);
         }
         assert.equal(r.summary.join('\n'), expected.pycocotools_summary);
+        // the per-class table (`--per-class`): its area columns where the case has them
+        const table = cocoPerClassTable(r);
+        const col = (name: string): number => table.columns.indexOf(name);
+        for (const want of expected.per_category) {
+          const row = table.rows.find((x) => x[1] === String(want.category_id))!;
+          for (const [key, name] of [['ap', 'AP'], ['ap50', 'AP50'], ['ap75', 'AP75'], ['aps', 'APs'], ['apm', 'APm'], ['apl', 'APl'], ['ar100', 'AR100']] as const) {
+            const w = want[key];
+            if (w !== undefined) assertMetric(row[col(name)] as number, w, `${name} of category ${want.category_id} in the per-class table`);
+          }
+        }
       });
     }
   });

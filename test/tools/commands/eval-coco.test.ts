@@ -8,13 +8,29 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { evalCoco } from '../../../tools/commands/eval-coco.ts';
-import { runCli } from '../../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import sharp from 'sharp';
+import { formatTable, cocoPerClassTable } from '../../../src/eval/per-class-table.ts';
+import { cocoJsonReport, evalCoco } from '../../../tools/commands/eval-coco.ts';
+import { REPO_ROOT, runCli, type CliResult } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 import { assertMetric } from '../../helpers/metrics.ts';
 import { FIXTURE_GOLDEN } from '../../src/eval/golden-sources.ts';
 
 const CASE = path.join(FIXTURE_GOLDEN, 'coco', 'crowd_area_bounds');
+
+/** Like runCli, but asynchronous, so that the bad-flag runs below overlap (each spends ~1 s starting tsx). */
+function runCliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/resdet.js'), ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 describe('resdet eval coco (CLI)', function () {
   let tmp = '';
@@ -46,6 +62,50 @@ describe('resdet eval coco (CLI)', function () {
     assert.equal(r.status, 0, r.stderr);
     const expected = JSON.parse(fs.readFileSync(path.join(CASE, 'expected.json'), 'utf8'));
     assert.equal(r.stdout, `${expected.pycocotools_summary}\n`);
+  });
+
+  it('--plot DIR --per-class md: PNGs per class with GT, the table after the summary', async () => {
+    const dir = path.join(tmp, 'plots');
+    const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', path.join(CASE, 'dets.json'), '--plot', dir, '--per-class', 'md']);
+    assert.equal(r.status, 0, r.stderr);
+    const expected = JSON.parse(fs.readFileSync(path.join(CASE, 'expected.json'), 'utf8'));
+    const table = formatTable(cocoPerClassTable(evalCoco({ gt: path.join(CASE, 'gt.json'), dets: path.join(CASE, 'dets.json') })), 'md');
+    assert.equal(r.stdout, `${expected.pycocotools_summary}\n\n${table}`);
+    assert.match(table, /^\| car \| 3 \| n\/a \|/m);
+    // categories 1 person, 3 car (only crowd GT: no plot), 18 dog
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['pr-1-person.png', 'pr-3-dog.png', 'pr-overall.png']);
+    for (const f of fs.readdirSync(dir)) {
+      const meta = await sharp(path.join(dir, f)).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['png', 640, 560], f);
+    }
+    assert.equal(r.stderr, `resdet: wrote 3 precision-recall plots to ${dir}; none for the classes without GT (1): car\n`);
+  });
+
+  it('--json --per-class-out FILE: stdout is the unchanged JSON object, the table goes to FILE', () => {
+    const out = path.join(tmp, 'table.csv');
+    const r = runCli(['eval', 'coco', '--gt', path.join(CASE, 'gt.json'), '--dets', path.join(CASE, 'dets.json'), '--json', '--per-class-out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const result = evalCoco({ gt: path.join(CASE, 'gt.json'), dets: path.join(CASE, 'dets.json') });
+    assert.equal(r.stdout, `${JSON.stringify(cocoJsonReport(result))}\n`);
+    assert.equal(fs.readFileSync(out, 'utf8'), formatTable(cocoPerClassTable(result), 'csv'));
+  });
+
+  it('bad report flags: exit 1 with one line naming the flag, before any output', async () => {
+    const file = path.join(CASE, 'gt.json');
+    const base = ['eval', 'coco', '--gt', file, '--dets', path.join(CASE, 'dets.json')];
+    const runs: Array<[string[], RegExp]> = [
+      [['--per-class', 'xlsx'], /^resdet: error: --per-class: expected csv or md, got "xlsx" \(see resdet eval coco --help\)$/],
+      [['--plot', file], /^resdet: error: --plot: expected a folder for the plots, got ".*gt\.json", which is a file$/],
+      [['--json', '--per-class', 'md'], /^resdet: error: --per-class: with --json, stdout holds only the JSON object; write the table with --per-class-out FILE$/],
+      [['--per-class-out', path.join(tmp, 'table.txt')], /^resdet: error: --per-class-out: cannot tell the format of ".*table\.txt"; name a \.csv or \.md file or give --per-class csv\|md$/],
+      [['--per-class-out', path.join(tmp, 'no', 'such', 't.md')], /^resdet: error: --per-class-out: the folder ".*no\/such" does not exist$/],
+    ];
+    const results = await Promise.all(runs.map(([flags]) => runCliAsync([...base, ...flags])));
+    results.forEach((r, i) => {
+      assert.equal(r.status, 1, runs[i][0].join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr.trimEnd(), runs[i][1]);
+    });
   });
 
   it('an empty detections list is valid: every AP 0, -1 where a category has no non-crowd GT', () => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { evalVoc, type EvalVocOptions } from '../../../tools/commands/eval-voc.ts';
+import sharp from 'sharp';
+import { formatTable, vocPerClassTable } from '../../../src/eval/per-class-table.ts';
+import { evalVoc, formatVocTable, type EvalVocOptions } from '../../../tools/commands/eval-voc.ts';
 import { EVAL_GOLDEN, REPO_ROOT, runCli, type CliResult } from '../../helpers/cli.ts';
 import { assertMetric } from '../../helpers/metrics.ts';
 import { requireShared } from '../../helpers/shared.ts';
@@ -82,6 +84,22 @@ describe('resdet eval voc', () => {
       });
     });
   }
+
+  it('--plot DIR --per-class csv: a PNG per class with GT and the overall one, the CSV after the table', async () => {
+    const dir = path.join(FIXTURE_GOLDEN, 'voc', 'voc_matching_rules');
+    const plots = path.join(tmpDir('resdet-evalvoc-plot-'), 'plots');
+    const opts = { annotations: path.join(dir, 'Annotations'), imageset: path.join(dir, 'ImageSets/Main/test.txt'), dets: path.join(dir, 'results'), classes: 'car,cat,dog,person,bird' };
+    const r = runCli(['eval', 'voc', '--annotations', opts.annotations, '--imageset', opts.imageset, '--dets', opts.dets, '--classes', opts.classes, '--plot', plots, '--per-class', 'csv']);
+    assert.equal(r.status, 0, r.stderr);
+    const result = evalVoc({ ...opts, warn: () => {} });
+    assert.equal(r.stdout, `${formatVocTable(result)}\n${formatTable(vocPerClassTable(result), 'csv')}`);
+    assert.match(r.stdout, /^bird,0,0,0,0,0$/m);
+    // bird has no GT: no plot, and said so on stderr (after the warning about it)
+    assert.deepEqual(fs.readdirSync(plots).sort(), ['pr-1-car.png', 'pr-2-cat.png', 'pr-3-dog.png', 'pr-4-person.png', 'pr-overall.png']);
+    const meta = await sharp(path.join(plots, 'pr-2-cat.png')).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['png', 640, 560]);
+    assert.match(r.stderr, /resdet: wrote 5 precision-recall plots to .*; none for the classes without GT \(1\): bird\n$/);
+  });
 
   it('prints a table; --classes picks the classes, a missing results file is no detections', () => {
     const { args } = dataset();
