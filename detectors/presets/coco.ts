@@ -12,6 +12,6 @@ export const COCO_RECIPE: DetectionRecipe = {
   description: 'COCO: ResNet paper Appendix A (lr 0.001 for 240k iterations, 0.0001 for 80k), 8 images/iteration',
   // RoIPool (max), as the paper's Appendix A ("RoI pooling"); RoIAlign came later (Mask R-CNN)
   detector: { numClasses: 80, rpn: { anchorSizes: [64, 128, 256, 512] }, roiHeads: { roiOp: 'pool' } },
-  solver: { lr: 0.001, steps: [240000], gamma: 0.1, maxIter: 320000, momentum: 0.9, weightDecay: 0.0001, imagesPerBatch: 8 },
+  solver: { lr: 0.001, steps: [240000], gamma: 0.1, iterations: 320000, momentum: 0.9, weightDecay: 0.0001, batchSize: 8 },
   input: { shortSide: 600, maxSize: 1000, flip: true },
 };

@@ -14,6 +14,6 @@ export const VOC_RECIPE: DetectionRecipe = {
   description: 'VOC 07+12: lr 0.001 for 80k iterations, then 0.0001 to 110k, 1 image/iteration (tf-faster-rcnn pascal_voc_0712)',
   // RoIPool (max), as the paper's Appendix A and py-faster-rcnn (ROIPooling layer); RoIAlign came later (Mask R-CNN)
   detector: { numClasses: 20, roiHeads: { roiOp: 'pool' } },
-  solver: { lr: 0.001, steps: [80000], gamma: 0.1, maxIter: 110000, momentum: 0.9, weightDecay: 0.0001, imagesPerBatch: 1 },
+  solver: { lr: 0.001, steps: [80000], gamma: 0.1, iterations: 110000, momentum: 0.9, weightDecay: 0.0001, batchSize: 1 },
   input: { shortSide: 600, maxSize: 1000, flip: true },
 };

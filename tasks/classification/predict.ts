@@ -18,7 +18,7 @@ import { CifarResNet } from '../../backbones/cifar-resnet.ts';
 import { cropNormalise, IMAGENET_CHANNEL_MEAN, TORCHVISION_NORM, centreCrop, tenCrop, type Normalisation } from '../../datasets/classification/augment.ts';
 import { decodeRecord } from '../../datasets/classification/decode.ts';
 import { CIFAR10_CLASSES, type ClassificationRecord } from '../../datasets/classification/records.ts';
-import { inputError, quote, UserError } from '../../src/errors.ts';
+import { inputError, OptionError, quote } from '../../src/errors.ts';
 import { detectFormat, importWeights, WEIGHT_FORMATS, type ImportReport, type WeightFormat } from '../../src/weights/import.ts';
 
 /** The input conventions `--preprocess` accepts. */
@@ -69,12 +69,12 @@ function readHead(file: string, n: number): Uint8Array {
 
 /**
  * Builds `name` and imports `opts.weights` into it.
- * @throws UserError for a bad name, preprocessing, or weights that do not fit
+ * @throws UserError for a bad name, preprocessing (an OptionError naming the field), or weights that do not fit
  */
 export async function loadClassifier(name: string, opts: ClassifierOptions): Promise<Classifier> {
   const preprocess = opts.preprocess ?? 'torchvision';
-  if (!PREPROCESS_NAMES.includes(preprocess)) throw new UserError(`--preprocess: expected one of ${PREPROCESS_NAMES.join(', ')}, got ${quote(preprocess)}`);
-  if (opts.format !== undefined && !WEIGHT_FORMATS.includes(opts.format)) throw new UserError(`--format: expected one of ${WEIGHT_FORMATS.join(', ')}, got ${quote(opts.format)}`);
+  if (!PREPROCESS_NAMES.includes(preprocess)) throw new OptionError((n) => `${n('preprocess')}: expected one of ${PREPROCESS_NAMES.join(', ')}, got ${quote(preprocess)}`);
+  if (opts.format !== undefined && !WEIGHT_FORMATS.includes(opts.format)) throw new OptionError((n) => `${n('format')}: expected one of ${WEIGHT_FORMATS.join(', ')}, got ${quote(opts.format)}`);
   const format = opts.format && opts.format !== 'auto' ? opts.format : detectFormat(readHead(opts.weights, 4096), opts.weights);
   const model = createBackbone(name, {
     ...(opts.numClasses ? { numClasses: opts.numClasses } : {}),

@@ -28,18 +28,14 @@
 import { PRESETS, type DetectionRecipe } from '../../detectors/presets/index.ts';
 import type { FasterRCNNOverrides } from '../../detectors/index.ts';
 import type { PixelNormName } from '../../datasets/detection/index.ts';
+import type { SgdRecipe } from '../../src/train/recipe.ts';
 
-/** Everything a recipe fixes; command-line flags override single fields. */
-export interface Recipe {
+/** Everything a detection recipe fixes: the SGD run's numbers ({@link SgdRecipe}) and what detection adds; options override single fields. */
+export interface Recipe extends SgdRecipe {
   /** default backbone */
   backbone: string;
-  batchSize: number;
-  lr: number;
   /** iterations at which the rate is divided by 10 */
   steps: number[];
-  iterations: number;
-  momentum: number;
-  weightDecay: number;
   minSize: number;
   maxSize: number;
   flip: boolean;
@@ -58,9 +54,9 @@ const SPLITS = { trainSplit: { voc: 'trainval', coco: 'train' }, testSplit: { vo
 /** A detectors/presets recipe as a train-detector recipe (numClasses comes from the data). */
 function fromPreset(p: DetectionRecipe): Recipe {
   const { numClasses: _numClasses, ...detector } = p.detector;
+  const { gamma: _gamma, steps, ...sgd } = p.solver; // gamma: the presets' is 0.1, as Recipe.steps assumes
   return {
-    backbone: 'resnet101', batchSize: p.solver.imagesPerBatch, lr: p.solver.lr, steps: [...p.solver.steps], iterations: p.solver.maxIter,
-    momentum: p.solver.momentum, weightDecay: p.solver.weightDecay, minSize: p.input.shortSide, maxSize: p.input.maxSize, flip: p.input.flip,
+    backbone: 'resnet101', ...sgd, steps: [...steps], minSize: p.input.shortSide, maxSize: p.input.maxSize, flip: p.input.flip,
     norm: 'torchvision', ...SPLITS, detector,
   };
 }

@@ -4,18 +4,13 @@
  * command-line flags override single fields.
  */
 import type { Normalisation } from '../../../datasets/classification/augment.ts';
+import type { SgdRecipe } from '../../../src/train/recipe.ts';
 
-/** A classification training recipe (see the module comment). */
-export interface ClassifierRecipe {
+/** A classification training recipe: the SGD run's numbers ({@link SgdRecipe}) and what classification adds. */
+export interface ClassifierRecipe extends SgdRecipe {
   /** which augmentation and evaluation crops: the paper's CIFAR-10 or ImageNet pipeline */
   augment: 'cifar' | 'imagenet';
   normalisation: Normalisation;
-  batchSize: number;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** total updates */
-  iterations: number;
   /** steps: divide by 10 at these iterations; plateau: divide by 10 when the monitored error stalls */
   schedule: { kind: 'steps'; milestones: number[] } | { kind: 'plateau'; patience: number };
   /**
