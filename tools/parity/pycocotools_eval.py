@@ -19,7 +19,7 @@ Random small cases (crowd regions, areas on the range bounds, tied scores, image
 (40 seeds gave a largest difference of 0 on 2026-11-23.)
 
 Golden fixtures (test/fixtures/eval-golden: small COCO and VOC cases with the reference numbers,
-read by test/src/eval/golden.ts in every clone; eval_golden.py beside this file defines them):
+read by test/src/eval/golden-sources.ts in every clone; eval_golden.py beside this file defines them):
 
     /tmp/pc/bin/python tools/parity/pycocotools_eval.py --golden test/fixtures/eval-golden
     /tmp/pc/bin/python tools/parity/pycocotools_eval.py --verify test/fixtures/eval-golden
