@@ -1,7 +1,7 @@
 /**
- * Checks the relative links of Markdown pages: every `[text](target)` that is not a URL must name
- * a file or folder that exists (relative to the page), and a `#fragment` must be the GitHub
- * anchor of a heading in the page it points to. Links inside code (fenced blocks and `spans`)
+ * Checks the relative links of Markdown pages: every `[text](target)` and `[name]: target`
+ * definition that is not a URL must name a file or folder that exists (relative to the page),
+ * and a `#fragment` must be the GitHub anchor of a heading in the page it points to. Links inside code (fenced blocks and `spans`)
  * are text, not links. test/tools/docs/links.test.ts runs it over README.md and docs/.
  *
  *   npx tsx tools/docs/links.ts README.md docs/*.md   # prints each broken link, exit 1 if any
@@ -72,8 +72,9 @@ export function brokenLinks(file: string): BrokenLink[] {
   const text = readFileSync(file, 'utf8');
   const broken: BrokenLink[] = [];
   proseOf(text).forEach((line, i) => {
-    for (const m of line.matchAll(/\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
-      const target = m[1];
+    const inline = [...line.matchAll(/\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]);
+    const definition = /^ {0,3}\[[^\]]+\]:\s*<?([^\s>]+)>?/.exec(line); // [name]: target
+    for (const target of definition ? [...inline, definition[1]] : inline) {
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:, ...
       const [rawPath, fragment] = target.split('#', 2) as [string, string | undefined];
       const where = { file, line: i + 1, target };

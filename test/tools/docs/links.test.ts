@@ -54,6 +54,8 @@ describe('documentation links', () => {
           '[in code](nowhere.md)',
           '```',
           'and `[inline](nowhere.md)` code.',
+          '[ref]: docs/a.md#page-a',
+          '[bad-ref]: docs/c.md',
         ].join('\n'),
       );
       const broken = brokenLinks(page);
@@ -63,6 +65,7 @@ describe('documentation links', () => {
           [4, 'docs/b.md'],
           [4, 'docs/a.md#nope'],
           [5, '#missing'],
+          [11, 'docs/c.md'],
         ],
       );
       assert.match(broken[0].reason, /no such file/);
