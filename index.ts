@@ -12,7 +12,9 @@
  * - inference and evaluation: {@link loadDetector}, {@link detectRecords}, {@link imageRecord},
  *   {@link detectImage}, {@link evaluateModel}, {@link evaluateDetections}; {@link loadClassifier},
  *   {@link evaluateClassifier};
- * - the exact COCO and VOC evaluators on their own: {@link evaluateCoco}, {@link VocEvaluator}.
+ * - the exact COCO and VOC evaluators on their own: {@link evaluateCoco}, {@link VocEvaluator},
+ *   with precision-recall plots ({@link cocoPrCurves}, {@link writePrPlots}) and per-class tables
+ *   ({@link cocoPerClassTable}, {@link formatTable}).
  *
  * Conventions: boxes are `[x1, y1, x2, y2]` in absolute pixels of the original image, class
  * labels are 0-based indices into the set's (or checkpoint's) `classes`. Errors caused by bad
@@ -69,6 +71,7 @@ export { evaluateDetections, writeResults, metricsJson, type DetectionMetrics } 
 export { evaluateModel, type EvaluateOptions as EvaluateModelOptions, type EvaluationRun } from './tasks/detection/pipeline.ts';
 export { drawDetections, type DrawOptions } from './tasks/detection/draw.ts';
 export type { RunCallbacks, RunOptions } from './tasks/run.ts';
+export type { SgdRecipe } from './src/train/recipe.ts';
 export type { StepInfo, LogRow } from './src/train/trainer.ts';
 
 // -- classification task ---------------------------------------------------------------------
@@ -80,4 +83,7 @@ export { evaluateClassifier, type EvaluateOptions as EvaluateClassifierOptions, 
 // -- evaluators (COCO and VOC, exact to pycocotools and the VOC devkit) ----------------------
 export { evaluateCoco, CocoEvaluator, type CocoEvalResult, type ImagePredictions } from './src/eval/coco-evaluator.ts';
 export { COCO_EVAL_DEFAULTS, type CocoEvalParams } from './src/eval/coco.ts';
-export { VocEvaluator, vocAp, type VocEvalResult, type VocEvalOptions, type VocGtImage, type VocClassResult } from './src/eval/voc.ts';
+export { VocEvaluator, vocAp, type VocEvalResult, type VocEvalOptions, type VocGtImage, type VocClassResult, type VocClassCurve } from './src/eval/voc.ts';
+export { cocoPrCurves, vocPrCurves, type PrPlots, type PrPlot, type PrCurve } from './src/eval/pr-curves.ts';
+export { writePrPlots, prPlotSvg, type PrPlotOptions } from './src/eval/pr-plot.ts';
+export { cocoPerClassTable, vocPerClassTable, formatTable, TABLE_FORMATS, type Table, type TableFormat } from './src/eval/per-class-table.ts';

@@ -108,9 +108,13 @@ describe('package: the packed tarball, installed into a fresh project', function
     const work = path.join(tmp, 'work');
     fs.mkdirSync(work);
     const smoke = run(process.execPath, [path.join(project, 'smoke.js'), work], project, cleanEnv(env));
+    // and the package's command, which runs its shipped TypeScript sources through tsx
+    const cli = run(process.execPath, [path.join(project, 'node_modules/resdet/bin/resdet.js'), 'info', '--json'], project, cleanEnv(env));
     expectOk(await typecheck, 'tsc --noEmit in the consumer project (the smoke script and docs/api.md against the package\'s types)');
     const out = expectOk(await smoke, 'node smoke.js');
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as Report;
+    const info = JSON.parse(expectOk(await cli, 'resdet info --json from the installed package')) as { chosen: string };
+    assert.equal(info.chosen, env.RESDET_BACKEND);
 
     assert.equal(r.backend, env.RESDET_BACKEND);
     // 2 updates, then resumed to 3 in total; every step logged once
