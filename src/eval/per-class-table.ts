@@ -16,6 +16,7 @@ import type { VocEvalResult } from './voc.ts';
 
 /** The table formats. */
 export const TABLE_FORMATS = ['csv', 'md'] as const;
+/** One of TABLE_FORMATS: comma-separated values or a markdown table. */
 export type TableFormat = (typeof TABLE_FORMATS)[number];
 
 /** A table: header and rows; a number cell is a metric (formatted per format), a string is text. */
