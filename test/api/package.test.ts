@@ -55,9 +55,13 @@ export function tsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
-/** The environment the consumer runs in: npm's own variables of an enclosing `npm test` left out. */
+/**
+ * The environment the consumer runs in: what an enclosing `npm test` sets about this repository
+ * (its package fields, lifecycle and prefix) left out; the user's npm settings (registry, cache,
+ * proxy) kept.
+ */
 function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(package|lifecycle)_|^npm_config_(local_)?prefix$/i.test(k)));
   return { ...env, ...extra };
 }
 
