@@ -42,20 +42,30 @@ declare global {
   }
 }
 
+/** `1 detection`, `2 detections`. */
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+}
+
 function byId<T extends HTMLElement>(root: ParentNode, id: string): T {
   const el = root.querySelector<T>(`#${id}`);
   if (!el) throw new Error(`the page has no #${id} element`);
   return el;
 }
 
+/** Small images are shown enlarged so that their shorter side is at least this (as `resdet detect --draw`). */
+const MIN_SHORT_SIDE = 320;
+
 /**
- * Draws the image and its detections on `canvas` (image size; CSS scales it to the page): a box
- * in the class colour with a dark halo, a filled label `class score` above the box (inside it
- * when the box touches the top).
+ * Draws the image and its detections on `canvas`: a box in the class colour with a dark halo,
+ * a filled label `class score` above the box (inside it when the box touches the top). Images
+ * with a shorter side under 320 px are enlarged (pixels kept sharp) so labels stay readable;
+ * CSS then fits the canvas to the page.
  */
 export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: DetectionResult): void {
-  canvas.width = img.width;
-  canvas.height = img.height;
+  const k = Math.max(1, MIN_SHORT_SIDE / Math.min(img.width, img.height));
+  canvas.width = Math.round(img.width * k);
+  canvas.height = Math.round(img.height * k);
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const rgba = new ImageData(img.width, img.height);
@@ -65,16 +75,19 @@ export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: Det
     rgba.data[j + 2] = img.rgb[i + 2];
     rgba.data[j + 3] = 255;
   }
-  ctx.putImageData(rgba, 0, 0);
-  // sizes in image pixels that look the same on screen whatever the image's size
-  const shown = Math.min(1, (canvas.parentElement?.clientWidth || img.width) / img.width);
+  const original = new OffscreenCanvas(img.width, img.height);
+  original.getContext('2d')?.putImageData(rgba, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(original, 0, 0, canvas.width, canvas.height);
+  // sizes in canvas pixels that look the same on screen whatever the canvas's size
+  const shown = Math.min(1, (canvas.parentElement?.clientWidth || canvas.width) / canvas.width);
   const px = (v: number): number => Math.max(1, v / shown);
-  const font = px(13);
+  const font = px(14);
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
   for (const d of [...result.detections].reverse()) {
     const color = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
-    const [x1, y1, x2, y2] = d.box;
+    const [x1, y1, x2, y2] = d.box.map((v) => v * k);
     ctx.lineWidth = px(4);
     ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)';
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
@@ -84,7 +97,7 @@ export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: Det
     const text = `${d.label} ${d.score.toFixed(2)}`;
     const w = ctx.measureText(text).width + px(6);
     const h = font + px(4);
-    const lx = Math.min(Math.max(0, x1), img.width - w);
+    const lx = Math.min(Math.max(0, x1), canvas.width - w);
     const ly = y1 - h >= 0 ? y1 - h : y1;
     ctx.fillStyle = color;
     ctx.fillRect(lx, ly, w, h);
@@ -173,7 +186,7 @@ export async function mountPage(root: HTMLElement, siteUrl = './site.json'): Pro
       state.backend = await useBackend(el.backend.value as BrowserBackend | 'auto');
       detector = await loadDetector(checkpoint, config.name ?? config.checkpoint);
       state.classes = detector.classes;
-      el.model.textContent = `${config.name ?? config.checkpoint}: ${detector.spec.backbone} Faster R-CNN, ${detector.classes.length} classes (${detector.classes.join(', ')}), ${detector.step} updates. Backend: ${state.backend}.`;
+      el.model.textContent = `${config.name ?? config.checkpoint}: ${detector.spec.backbone} Faster R-CNN, ${count(detector.classes.length, 'class')} (${detector.classes.join(', ')}), ${count(detector.step, 'update')}. Backend: ${state.backend}.`;
       say('Ready: choose, drop or try an image.');
       setState('ready');
     } catch (err) {
@@ -197,11 +210,11 @@ export async function mountPage(root: HTMLElement, siteUrl = './site.json'): Pro
           const result: PageResult = { file: file.name, ...(await detector.detect(img, { scoreThreshold: threshold })) };
           drawResult(el.canvas, img, result);
           el.figure.hidden = false;
-          el.caption.textContent = `${file.name}, ${img.width}x${img.height}: ${result.detections.length} detections; backend ${result.backend}, ${result.ms.toFixed(1)} ms per image`;
+          el.caption.textContent = `${file.name}, ${img.width}x${img.height}: ${count(result.detections.length, 'detection')}; backend ${result.backend}, ${result.ms.toFixed(1)} ms per image`;
           listResult(el.table, result);
           state.lastResult = result;
           state.results.push(result);
-          say(`${file.name}: ${result.detections.length} detections in ${result.ms.toFixed(1)} ms (${result.backend}).`);
+          say(`${file.name}: ${count(result.detections.length, 'detection')} in ${result.ms.toFixed(1)} ms (${result.backend}).`);
         } catch (err) {
           say((err as Error).message, true);
         }
