@@ -64,6 +64,11 @@ export async function useBackend(name: BrowserBackend | 'auto' = 'auto', wasmPat
   throw new UserError(name === 'auto' ? 'no tfjs backend could start in this browser (tried WebGPU, WebGL and wasm)' : `the ${name} backend is not available in this browser`);
 }
 
+/** Live tfjs tensors (flat over many images: the detector keeps none per image). */
+export function tensorCount(): number {
+  return tf.memory().numTensors;
+}
+
 /** One detection as the page and `resdet detect --json` report it. */
 export interface Detection {
   label: string;

@@ -125,6 +125,7 @@ describe('browser: the served page detects as resdet detect does (headless Chrom
     const expected = (JSON.parse(fs.readFileSync(out, 'utf8')) as DetectJson).images;
     await page.fill('#threshold', '0');
     let compared = 0;
+    const tensors: number[] = [];
     for (const [i, file] of images.entries()) {
       await page.setInputFiles('#file', file);
       await page.waitForFunction((n) => (window.resdet?.results.length ?? 0) >= n || !!window.resdet?.lastError, i + 1, { timeout: 60_000 });
@@ -147,7 +148,10 @@ describe('browser: the served page detects as resdet detect does (headless Chrom
       // the table lists the same detections, with their exact numbers
       const rows = await page.$$eval('#detections tbody tr', (trs) => trs.map((tr) => ({ label: (tr as HTMLElement).dataset.label, score: Number((tr as HTMLElement).dataset.score) })));
       assert.deepEqual(rows, got.detections.map((d) => ({ label: d.label, score: d.score })));
+      tensors.push(await page.evaluate(async () => ((await import(String('/resdet.js'))) as { tensorCount(): number }).tensorCount()));
     }
+    // the first image folds the batch norms once (cached for the page's life); after it, flat
+    assert.deepEqual(tensors.slice(1), tensors.slice(1).map(() => tensors[0]), `live tensors after each image: ${tensors}`);
     console.log(`      ${compared} detections on ${images.length} images (${images.map((f) => path.basename(f)).join(', ')}) equal resdet detect's`);
     assert.match(await page.textContent('#caption') ?? '', /backend wasm, [\d.]+ ms per image/);
     await page.screenshot({ path: path.join(root, 'page.png'), fullPage: true });
