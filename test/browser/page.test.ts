@@ -13,7 +13,7 @@
  * a message in the page.
  *
  * Skips with one line when no Chromium is installed (`apt-get install chromium`; set
- * RESDET_CHROMIUM to use another binary).
+ * RESDET_CHROMIUM to use another binary, only that one).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,8 +32,8 @@ import { tmpDir } from '../helpers/tmp.ts';
 
 /** The Chromium binary to drive, if one is installed. */
 function findChromium(): string | undefined {
-  const candidates = [process.env.RESDET_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+  const candidates = process.env.RESDET_CHROMIUM ? [process.env.RESDET_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  return candidates.find((c) => fs.existsSync(c));
 }
 
 type Browser = import('playwright-core').Browser;
