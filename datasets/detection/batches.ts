@@ -144,22 +144,3 @@ export class DetectionBatchSource {
     return p;
   }
 }
-
-/**
- * Packs images of different sizes into one [N, H, W, 3] buffer, padding right and bottom with
- * zeros (the mean after normalisation, as detectron2's `ImageList` pads), with H and W rounded
- * up to a multiple of `divisor` when given.
- * @returns the packed data, its shape and each image's [height, width]
- */
-export function packImages(images: ReadonlyArray<Pick<MappedImage, 'pixels' | 'width' | 'height'>>, divisor = 1): { data: Float32Array; shape: [number, number, number, number]; sizes: Array<[number, number]> } {
-  const up = (v: number) => Math.ceil(v / divisor) * divisor;
-  const h = up(Math.max(...images.map((m) => m.height)));
-  const w = up(Math.max(...images.map((m) => m.width)));
-  const data = new Float32Array(images.length * h * w * 3);
-  images.forEach((m, n) => {
-    for (let y = 0; y < m.height; y++) {
-      data.set(m.pixels.subarray(y * m.width * 3, (y + 1) * m.width * 3), ((n * h + y) * w) * 3);
-    }
-  });
-  return { data, shape: [images.length, h, w, 3], sizes: images.map((m) => [m.height, m.width]) };
-}

@@ -1,17 +1,15 @@
 /**
  * The detection mapper: one record -> one network-ready image with its boxes. sharp (libvips,
  * off the JavaScript thread) decodes the file to RGB bytes at its original size; the resize, the
- * flip and the normalisation are loops on those bytes (./resize.ts, ./normalize.ts), the very
+ * flip and the normalisation are loops on those bytes (src/image, ./normalize.ts), the very
  * functions the browser build runs, so a page feeds a detector the same input as Node.
- * The geometry (sizes, box scaling and flipping) is documented in ./resize.ts.
+ * The geometry (sizes, box scaling and flipping) is documented in src/image.
  */
 import sharp from 'sharp';
 import { inputError } from '../../src/errors.ts';
 import { normalizePixels, type PixelNorm } from './normalize.ts';
 import { trainingObjects, type DetectionRecord } from './records.ts';
-import { flipRgbHorizontal, resizeBilinear, resizedSize, transformBoxes } from './resize.ts';
-
-export { flipRgbHorizontal, resizeBilinear, resizedSize, transformBoxes } from './resize.ts';
+import { flipRgbHorizontal, resizeBilinear, resizedSize, transformBoxes } from '../../src/image/index.ts';
 
 /** Options of the mapper; sizes in pixels. */
 export interface MapperOptions {
@@ -45,7 +43,7 @@ export interface MappedImage {
 }
 
 /**
- * Decodes `file` to RGB bytes, resized to `width` x `height` (./resize.ts `resizeBilinear`:
+ * Decodes `file` to RGB bytes, resized to `width` x `height` (src/image `resizeBilinear`:
  * bilinear, half-pixel centres as cv2.INTER_LINEAR in the references) and mirrored when `flip`.
  * Alpha is dropped, grey images become RGB.
  * @param expected the size the annotation gives; a different decoded size is an error

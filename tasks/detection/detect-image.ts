@@ -3,16 +3,16 @@
  * (`resdet detect`, tasks/detection/inference.ts) and the browser (tasks/detection/browser.ts)
  * share. It imports nothing Node-only, so the browser bundle runs the very same code.
  *
- *   RGB bytes at the original size -> resizeBilinear to the input size (datasets/detection/resize.ts)
+ *   RGB bytes at the original size -> resizeBilinear to the input size (src/image)
  *   -> normalizePixels -> FasterRCNN.detect -> score threshold -> boxes back to original pixels
  *
  * Shape letters: D = detections of an image.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { normalizePixels, type PixelNorm } from '../../datasets/detection/normalize.ts';
-import { resizeBilinear, resizedSize, transformBoxes } from '../../datasets/detection/resize.ts';
 import type { FasterRCNN } from '../../detectors/faster-rcnn.ts';
 import { clipBoxes } from '../../src/boxes/ops.ts';
+import { resizeBilinear, resizedSize, transformBoxes } from '../../src/image/index.ts';
 import type { FoldedConvs } from '../../src/nn/fuse.ts';
 
 /** The detections of one image in original-image pixels. */

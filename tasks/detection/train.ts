@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { chooseVocSplit, DetectionBatchSource, loadDetectionSet, packImages, PIXEL_NORMS, trainingObjects, type DetectionBatch, type DetectionSet, type PixelNormName } from '../../datasets/detection/index.ts';
+import { chooseVocSplit, DetectionBatchSource, loadDetectionSet, PIXEL_NORMS, trainingObjects, type DetectionBatch, type DetectionSet, type PixelNormName } from '../../datasets/detection/index.ts';
 import type { FasterRCNN } from '../../detectors/index.ts';
 import { OptionError } from '../../src/errors.ts';
 import { stepLr } from '../../src/train/schedule.ts';
@@ -18,6 +18,7 @@ import { importWeights } from '../../src/weights/import.ts';
 import { DataParallel } from '../../src/parallel/data-parallel.ts';
 import { shardSizes } from '../../src/parallel/shards.ts';
 import { siblingModule } from '../../src/parallel/module-url.ts';
+import { packImages } from '../../src/image/index.ts';
 import { runTraining, type RunOptions, type RunParts } from '../run.ts';
 import { writeLossPlot } from './loss-plot.ts';
 import { buildDetector, DETECTOR_CHECKPOINT_KIND, detectorSpecOf, type DetectorSpec } from './model.ts';

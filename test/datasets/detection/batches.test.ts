@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DetectionBatchSource, GroupedBatchPlan, loadDetectionSet, packImages, PIXEL_NORMS } from '../../../datasets/detection/index.ts';
+import { DetectionBatchSource, GroupedBatchPlan, loadDetectionSet, PIXEL_NORMS } from '../../../datasets/detection/index.ts';
 import { makeShapes } from '../../../datasets/shapes/index.ts';
 import { SHARED_DATA } from '../../helpers/cli.ts';
 import { requireShared } from '../../helpers/shared.ts';
@@ -24,17 +24,6 @@ describe('datasets/detection batches', function () {
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => again.batch(s)), [0, 1, 2, 3, 4, 5, 6, 7].map((s) => plan.batch(s)));
     assert.notDeepEqual(plan.epoch(0), plan.epoch(1));
     assert.throws(() => new GroupedBatchPlan(sizes, { batchSize: 5, seed: 0 }), /batchSize 5: expected at most the images of one orientation \(batches are grouped by orientation\), got 4 landscape and 2 portrait images/);
-  });
-
-  it('packs images of different sizes with zero padding at the bottom and right', () => {
-    const a = { width: 2, height: 1, pixels: Float32Array.from([1, 1, 1, 2, 2, 2]) };
-    const b = { width: 1, height: 2, pixels: Float32Array.from([3, 3, 3, 4, 4, 4]) };
-    const p = packImages([a, b]);
-    assert.deepEqual(p.shape, [2, 2, 2, 3]);
-    assert.deepEqual(p.sizes, [[1, 2], [2, 1]]);
-    // image 0: row 0 = a, row 1 = padding; image 1: column 0 = b, column 1 = padding
-    assert.deepEqual([...p.data], [1, 1, 1, 2, 2, 2, 0, 0, 0, 0, 0, 0, 3, 3, 3, 0, 0, 0, 4, 4, 4, 0, 0, 0]);
-    assert.deepEqual(packImages([a], 4).shape, [1, 4, 4, 3]);
   });
 
   describe('over a shapes set', function () {

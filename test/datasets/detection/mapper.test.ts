@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  decodeResized, mapRecord, normalizePixels, PIXEL_NORMS, resizedSize, trainingObjects, transformBoxes, type DetectionRecord,
+  decodeResized, mapRecord, normalizePixels, PIXEL_NORMS, trainingObjects, type DetectionRecord,
 } from '../../../datasets/detection/index.ts';
 
 /** A record over `file` with the given boxes (labels 0, 1, ...). */
@@ -27,25 +27,6 @@ describe('datasets/detection mapper', function () {
     await sharp(px, { raw: { width: 96, height: 64, channels: 3 } }).png().toFile(split);
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-  it('resizes the shorter side to minSize unless the longer side would pass maxSize', () => {
-    // 500x375, 600/1000: s = min(600/375 = 1.6, 1000/500 = 2) = 1.6 -> 800x600
-    assert.deepEqual(resizedSize(500, 375, 600, 1000), { width: 800, height: 600, scaleX: 1.6, scaleY: 1.6 });
-    // 200x50, 100/300: s = min(100/50 = 2, 300/200 = 1.5) = 1.5 -> 300x75 (the cap wins)
-    assert.deepEqual(resizedSize(200, 50, 100, 300), { width: 300, height: 75, scaleX: 1.5, scaleY: 1.5 });
-    // 97x64, 32/1000: s = 0.5 -> round(48.5) = 49 wide, so x scales by 49/97 exactly, y by 32/64
-    assert.deepEqual(resizedSize(97, 64, 32, 1000), { width: 49, height: 32, scaleX: 49 / 97, scaleY: 0.5 });
-  });
-
-  it('scales and flips boxes: [x1, y1, x2, y2] -> [W - x2, y1, W - x1, y2]', () => {
-    const b = Float32Array.from([10, 4, 50, 30, 0, 0, 96, 64]);
-    // x 0.5, y 0.5: [5, 2, 25, 15] and the whole image [0, 0, 48, 32]
-    assert.deepEqual([...transformBoxes(b, 0.5, 0.5)], [5, 2, 25, 15, 0, 0, 48, 32]);
-    // flipped in a 48-wide image: [48 - 25, 2, 48 - 5, 15] = [23, 2, 43, 15]; the whole image stays whole
-    assert.deepEqual([...transformBoxes(b, 0.5, 0.5, 48)], [23, 2, 43, 15, 0, 0, 48, 32]);
-    // flipping twice gives back the box
-    assert.deepEqual([...transformBoxes(transformBoxes(b, 1, 1, 96), 1, 1, 96)], [...b]);
-  });
 
   it('normalises torchvision RGB and caffe BGR', () => {
     const out = new Float32Array(3);

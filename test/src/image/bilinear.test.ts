@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { flipRgbHorizontal, resizeBilinear } from '../../../datasets/detection/resize.ts';
+import { resizeBilinear } from '../../../src/image/bilinear.ts';
 
 /** A grey image as RGB bytes (each value repeated in the three channels). */
 function grey(values: number[]): Uint8Array {
@@ -11,7 +11,7 @@ function red(rgb: Uint8Array): number[] {
   return Array.from({ length: rgb.length / 3 }, (_, i) => rgb[3 * i]);
 }
 
-describe('datasets/detection resize', () => {
+describe('src/image resizeBilinear', () => {
   it('samples at half-pixel centres, clamped at the borders (cv2.INTER_LINEAR)', () => {
     // 2 -> 4 wide: source x = (d + 0.5) * 2 / 4 - 0.5 = -0.25, 0.25, 0.75, 1.25
     // -> clamp 0: 0; 0.25 * 100 = 25; 75; clamp 1: 100
@@ -42,13 +42,5 @@ describe('datasets/detection resize', () => {
   it('refuses a byte count that does not match the size', () => {
     assert.throws(() => resizeBilinear(new Uint8Array(5), 2, 1, 3, 1), /expected 2x1x3 = 6 bytes, got 5/);
     assert.throws(() => resizeBilinear(new Uint8Array(6), 2, 1, 0, 1), /outWidth: expected a positive integer, got 0/);
-  });
-
-  it('mirrors rows in place; twice is the identity', () => {
-    const rgb = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]); // 3x2
-    flipRgbHorizontal(rgb, 3, 2);
-    assert.deepEqual([...rgb], [7, 8, 9, 4, 5, 6, 1, 2, 3, 16, 17, 18, 13, 14, 15, 10, 11, 12]);
-    flipRgbHorizontal(rgb, 3, 2);
-    assert.deepEqual([...rgb], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
   });
 });
