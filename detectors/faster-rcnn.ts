@@ -9,7 +9,9 @@
  * the backbone (a constant affine map) and conv1 + conv2_x, as Appendix A.
  *
  * Shapes: N images of the padded size H x W; boxes `[x1, y1, x2, y2]` in network-input pixels
- * except where `detect` maps them back; labels are class indices 0..numClasses-1 (detectors/types.ts).
+ * (in and out: mapping detections back to the original image is the caller's, once, in
+ * tasks/detection/detect-image.ts `toOriginal`); labels are class indices 0..numClasses-1
+ * (detectors/types.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, FrozenBnConvs, Module, type FoldedConvs } from '../src/nn/index.ts';
@@ -18,19 +20,15 @@ import type { Backbone } from '../backbones/types.ts';
 import { resolveConfig, type FasterRCNNConfig, type FasterRCNNOverrides } from './config.ts';
 import { RegionProposalNetwork } from './rpn.ts';
 import { RoIHeads, resolvePooledSize } from './roi-heads.ts';
-import { postprocess } from './transform.ts';
 import type { DetectionLosses, DetectionTarget, Detections, ImageSize } from './types.ts';
 
 /** Options of {@link FasterRCNN.detect}. */
 export interface DetectOptions {
-  /** valid size of each image in input pixels; default the full H x W */
-  imageSizes?: ImageSize[];
   /**
-   * resize factor of each image (input = original * scale); boxes are divided by it and clipped
-   * to the original size, and the RPN's minSize (original-image pixels) is scaled by it unless
-   * the size gives scaleX/scaleY. Default 1 (boxes stay in input pixels).
+   * valid size of each image in input pixels, with its resize factors (`scaleX`/`scaleY`, for the
+   * RPN's minSize in original-image pixels); default the full H x W at factor 1
    */
-  scales?: number[];
+  imageSizes?: ImageSize[];
   /**
    * a fold cache (`new FoldedConvs()`, the caller disposes it), reused over many calls as
    * `detectRecords` does; without it the modules' own (unfolded) path runs. A cache made per call
@@ -152,31 +150,24 @@ export class FasterRCNN extends Module {
    * head run with their frozen BN folded into the convolutions (src/nn/fuse.ts); training never
    * uses folded weights.
    * @param images [N, H, W, 3] preprocessed images
-   * @param options image sizes, resize factors and a fold cache ({@link DetectOptions})
-   * @returns per image: boxes [D, 4] xyxy (original-image pixels), scores [D] descending,
-   *   labels [D] in 0..numClasses-1; D <= roiHeads.detectionsPerImage
+   * @param options image sizes with their resize factors, and a fold cache ({@link DetectOptions})
+   * @returns per image: boxes [D, 4] xyxy in input pixels, clipped to the image's valid size,
+   *   scores [D] descending, labels [D] in 0..numClasses-1; D <= roiHeads.detectionsPerImage
    */
   detect(images: tf.Tensor4D, options: DetectOptions = {}): Detections[] {
-    const { imageSizes, scales, convs } = options;
-    const checked = this.checkInputs(images, imageSizes);
-    if (scales && scales.length !== checked.length) throw new Error(`detect: ${checked.length} images but ${scales.length} scales`);
-    const sizes = scales ? checked.map((s, i) => ({ scaleX: scales[i], scaleY: scales[i], ...s })) : checked;
+    const { imageSizes, convs } = options;
+    const sizes = this.checkInputs(images, imageSizes);
     const wasTraining = this.training;
     this.eval();
     try {
       const features = tf.tidy(() => this.backbone.features(images, [this.trunk], convs)[this.trunk]);
-      let dets: Detections[];
       try {
         const rpnOut = this.rpn.forward(features, sizes, false);
         tf.dispose([rpnOut.logits, rpnOut.deltas]);
-        dets = this.roiHeads.detect(features, rpnOut.proposals, sizes, convs);
+        return this.roiHeads.detect(features, rpnOut.proposals, sizes, convs);
       } finally {
         features.dispose();
       }
-      return dets.map((d, i) => {
-        const s = scales?.[i] ?? 1;
-        return postprocess(d, s, { height: sizes[i].height / s, width: sizes[i].width / s });
-      });
     } finally {
       this.train(wasTraining);
     }

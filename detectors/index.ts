@@ -10,7 +10,6 @@ import { FasterRCNN } from './faster-rcnn.ts';
 export { FasterRCNN, type DetectOptions, type FasterRCNNParts } from './faster-rcnn.ts';
 export * from './config.ts';
 export type * from './types.ts';
-export { padBatch, postprocess, resizeScale, scaleBoxes, scaledSize } from './transform.ts';
 
 /** Options of a registered detector: the detector config plus the backbone's own options. */
 export interface DetectorOptions extends FasterRCNNOverrides {

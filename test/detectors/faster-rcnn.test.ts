@@ -104,12 +104,13 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
     model.dispose();
   });
 
-  it('detect: at most detectionsPerImage per image, boxes mapped back by the scale, restores train mode', () => {
+  it('detect: at most detectionsPerImage per image, boxes in input pixels within each valid size, restores train mode', () => {
     const model = new FasterRCNN({ backbone: new FakeBackbone(0) }, { ...SMALL, roiHeads: { detectionsPerImage: 5, scoreThresh: 0 } });
     const batch = tf.concat([image, image]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
-    // image 1's valid area is 96 x 112 of the 128 x 128 batch, resized by 0.5 from 192 x 224
-    const dets = model.detect(batch, { imageSizes: [{ height: 128, width: 128 }, { height: 96, width: 112 }], scales: [1, 0.5] });
+    // image 1's valid area is 96 x 112 of the 128 x 128 batch (resized by 0.5 from 192 x 224:
+    // the factors reach the RPN only, boxes stay in input pixels)
+    const dets = model.detect(batch, { imageSizes: [{ height: 128, width: 128 }, { height: 96, width: 112, scaleX: 0.5, scaleY: 0.5 }] });
     assert.equal(tf.memory().numTensors, before);
     assert.equal(dets.length, 2);
     assert.ok(model.training);
@@ -119,14 +120,14 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
       assert.equal(d.boxes.length, 4 * n);
       assert.ok(d.labels.every((l) => l >= 0 && l <= 2));
       for (let k = 1; k < n; k++) assert.ok(d.scores[k] <= d.scores[k - 1]);
-      const [maxW, maxH] = i === 0 ? [128, 128] : [224, 192];
-      for (let k = 0; k < n; k++) assert.ok(d.boxes[4 * k + 2] <= maxW && d.boxes[4 * k + 3] <= maxH);
+      const [maxW, maxH] = i === 0 ? [128, 128] : [112, 96];
+      for (let k = 0; k < n; k++) assert.ok(d.boxes[4 * k] >= 0 && d.boxes[4 * k + 1] >= 0 && d.boxes[4 * k + 2] <= maxW && d.boxes[4 * k + 3] <= maxH);
     }
     batch.dispose();
     model.dispose();
   });
 
-  it('detect: `scales` reach the RPN as scaleX/scaleY (minSize in original pixels) unless the size has its own', () => {
+  it('detect: each size\'s scaleX/scaleY reach the RPN as given (minSize in original pixels)', () => {
     const model = new FasterRCNN({ backbone: new FakeBackbone(0) }, SMALL);
     const seen: ImageSize[][] = [];
     const forward = model.rpn.forward.bind(model.rpn);
@@ -135,7 +136,7 @@ describe('detectors/faster-rcnn (tiny fake backbone)', () => {
       return forward(f, sizes, training);
     };
     const batch = tf.concat([image, image]) as tf.Tensor4D;
-    model.detect(batch, { imageSizes: [{ height: 128, width: 128 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }], scales: [0.5, 0.5] });
+    model.detect(batch, { imageSizes: [{ height: 128, width: 128, scaleX: 0.5, scaleY: 0.5 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }] });
     model.detect(image);
     assert.deepEqual(seen, [
       [{ height: 128, width: 128, scaleX: 0.5, scaleY: 0.5 }, { height: 96, width: 112, scaleX: 0.25, scaleY: 0.3 }],
