@@ -56,7 +56,7 @@ export interface WasmHeap {
 
 /**
  * The wasm heap limit minus this is treated as full: an allocation that does not fit aborts
- * while the heap is a little short of the limit (the README's aborts were at 3765 to 4352 MB).
+ * while the heap is a little short of the limit (docs/performance.md's aborts were at 3765 to 4352 MB).
  */
 const HEAP_NEARLY_FULL = 512 * 2 ** 20;
 
