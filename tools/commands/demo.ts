@@ -25,7 +25,8 @@ import { UserError } from '../../src/errors.ts';
 export const DEMO_DEFAULTS = {
   /**
    * updates of 8 images, by backend: about 10 minutes on this 2-core machine each (native: 1200
-   * updates in 9:37 in all, VOC mAP@0.5 0.642; wasm: 160 in about 10 min, 0.363)
+   * updates in 9:53 in all on the 600 default images, VOC mAP@0.5 0.832, docs/experiments.md;
+   * wasm: 160 in about 10 min on 240 images, 0.363)
    */
   iterations: { native: 1200, other: 160 },
   /**
