@@ -10,6 +10,9 @@
  * `RESDET_BACKEND=wasm` (or `--backend wasm` on the CLI) forces one backend; `RESDET_THREADS=N`
  * (or `--threads N`) sets the native backend's threads (default: every core).
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.ts';
 import { ensureGradients } from './gradients.ts';
@@ -74,6 +77,20 @@ function firstLine(err: unknown): string {
   return msg.split('\n')[0].slice(0, 200);
 }
 
+/**
+ * Throws unless tfjs-node(-gpu)'s libtensorflow binding is on disk. An install that skipped its
+ * download (`--ignore-scripts`, or the 403 of its bucket) leaves the package without
+ * `lib/napi-v<N>/tfjs_binding.node`; importing it anyway registers the whole of @tensorflow/tfjs
+ * (hundreds of "kernel already registered" warnings) before it fails.
+ * @param from the file or URL to resolve the package from (default: this module)
+ */
+export function checkTfjsNodeBinding(pkg: string, from: string = import.meta.url): void {
+  const dir = path.dirname(createRequire(from).resolve(`${pkg}/package.json`));
+  const lib = path.join(dir, 'lib');
+  const found = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => d.startsWith('napi-v') && fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  if (!found) throw new Error(`${pkg} is installed without its libtensorflow binding (no lib/napi-v*/tfjs_binding.node)`);
+}
+
 async function tryBackend(name: BackendName): Promise<void> {
   // The native packages register their backend on import (tfjs-node-gpu registers it under
   // the name 'tensorflow' too); resdet's native backend registers itself over tfjs-backend-cpu.
@@ -82,6 +99,7 @@ async function tryBackend(name: BackendName): Promise<void> {
     await import('@tensorflow/tfjs-backend-cpu');
     (await import('./native/backend.ts')).registerNativeBackend();
   } else {
+    if (name === 'tensorflow' || name === 'tensorflow-gpu') checkTfjsNodeBinding(PACKAGES[name]);
     await import(PACKAGES[name]);
   }
   if (!(await tf.setBackend(registeredAs))) {

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkTfjsNodeBinding } from '../../../src/backend/index.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { requireNative } from '../../helpers/native.ts';
 
@@ -44,5 +48,30 @@ describe('backend selection (resdet info)', () => {
     const r = runCli(['--backend', 'tpu', 'info']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^resdet: error: unknown backend 'tpu'.*tensorflow-gpu, tensorflow, native, wasm, cpu\n$/);
+  });
+});
+
+describe('backend selection: tfjs-node without its binding', () => {
+  // A fake installed package in a temp project: package.json only (an --ignore-scripts install).
+  function fakeProject(withBinding: boolean): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-tfjs-node-'));
+    const pkg = path.join(root, 'node_modules', '@tensorflow', 'tfjs-node');
+    fs.mkdirSync(path.join(pkg, 'lib', 'napi-v8'), { recursive: true });
+    fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0', main: 'dist/index.js' }));
+    if (withBinding) fs.writeFileSync(path.join(pkg, 'lib', 'napi-v8', 'tfjs_binding.node'), '');
+    return root;
+  }
+
+  it('is refused before import, naming the missing binding; an installed binding passes the check', () => {
+    const bare = fakeProject(false);
+    const full = fakeProject(true);
+    try {
+      assert.throws(() => checkTfjsNodeBinding('@tensorflow/tfjs-node', path.join(bare, 'index.js')), /@tensorflow\/tfjs-node is installed without its libtensorflow binding \(no lib\/napi-v\*\/tfjs_binding\.node\)/);
+      assert.doesNotThrow(() => checkTfjsNodeBinding('@tensorflow/tfjs-node', path.join(full, 'index.js')));
+      assert.throws(() => checkTfjsNodeBinding('@tensorflow/tfjs-node-gpu', path.join(full, 'index.js')), /Cannot find module/);
+    } finally {
+      fs.rmSync(bare, { recursive: true, force: true });
+      fs.rmSync(full, { recursive: true, force: true });
+    }
   });
 });
