@@ -6,6 +6,9 @@ import { soakEval, soakTrain } from '../../../tools/bench/soak.ts';
 interface Sample { tensors: number; rss_mb: number }
 
 describe('bench:soak (short): memory stays flat', function () {
+  // A memory check, not a timing: about 30 s each on an idle 2-core machine, several times that
+  // when other jobs share the cores (the default 120 s timeout was hit at a load average of 5).
+  this.timeout(600_000);
   before(async () => {
     await initBackend();
   });
