@@ -85,15 +85,20 @@ export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: Det
   const font = px(14);
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
-  for (const d of [...result.detections].reverse()) {
-    const color = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
+  // every box first, then every label, so that no box's outline crosses another's label
+  const drawn = [...result.detections].reverse();
+  for (const d of drawn) {
     const [x1, y1, x2, y2] = d.box.map((v) => v * k);
     ctx.lineWidth = px(4);
     ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)';
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     ctx.lineWidth = px(2);
-    ctx.strokeStyle = color;
+    ctx.strokeStyle = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+  }
+  for (const d of drawn) {
+    const color = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
+    const [x1, y1] = d.box.map((v) => v * k);
     const text = `${d.label} ${d.score.toFixed(2)}`;
     const w = ctx.measureText(text).width + px(6);
     const h = font + px(4);
