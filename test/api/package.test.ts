@@ -92,11 +92,14 @@ describe('package: the packed tarball, installed into a fresh project', function
     }
     expectOk(install, 'npm install of the tarball');
 
-    // The consumer: the smoke script and every ```ts block of docs/api.md, compiled with the
+    // The consumer: the smoke script and every ```ts block of docs/api.md and README.md, compiled with the
     // strictest usual settings against node_modules/resdet's .d.ts files (no skipLibCheck).
     fs.copyFileSync(path.join(ROOT, 'test/api/consumer/smoke.ts'), path.join(project, 'smoke.ts'));
-    const blocks = tsBlocks(fs.readFileSync(path.join(ROOT, 'docs/api.md'), 'utf8'));
-    assert.ok(blocks.length >= 4, `docs/api.md: expected its tour as ts blocks, got ${blocks.length}`);
+    const apiBlocks = tsBlocks(fs.readFileSync(path.join(ROOT, 'docs/api.md'), 'utf8'));
+    assert.ok(apiBlocks.length >= 4, `docs/api.md: expected its tour as ts blocks, got ${apiBlocks.length}`);
+    const readmeBlocks = tsBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+    assert.ok(readmeBlocks.length >= 1, 'README.md: expected its library example as a ts block');
+    const blocks = [...apiBlocks, ...readmeBlocks];
     blocks.forEach((b, i) => fs.writeFileSync(path.join(project, `docs-${i + 1}.ts`), b));
     // The project's own @types (tfjs-core brings @types/long and, through its dependencies,
     // @types/node), as a user's default set-up sees them.
