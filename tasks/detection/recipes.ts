@@ -61,27 +61,30 @@ function fromPreset(p: DetectionRecipe): Recipe {
   };
 }
 
+/** The demo's CPU recipe (see the module comment); `raccoon` starts from it. */
+const SHAPES = {
+  backbone: 'resnet18', batchSize: 8, lr: 0.02, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
+  minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
+  trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
+  detector: {
+    // From scratch (no pretrained weights): BN learns, nothing frozen.
+    freezeBackbone: false,
+    rpn: {
+      anchorSizes: [16, 32, 64], preNmsTopNTrain: 600, postNmsTopNTrain: 100, preNmsTopNTest: 300, postNmsTopNTest: 30,
+      // minSize is in original-image pixels (py-faster-rcnn): 8 at make-shapes' default 256x192
+      // resized to 96 px is the 4 input pixels this recipe was measured with
+      batchSizePerImage: 64, minSize: 8,
+    },
+    // 4x4 RoI grid for heads that take any size (ResNets); VGG-16's fc6 keeps its 7x7
+    roiHeads: { batchSizePerImage: 16, pooledSize: 4 },
+  },
+} as const satisfies Recipe;
+
 /** The detection training recipes by name (`preset`); see the module comment. */
 export const RECIPES = {
   voc: fromPreset(PRESETS.voc),
   coco: fromPreset(PRESETS.coco),
-  shapes: {
-    backbone: 'resnet18', batchSize: 8, lr: 0.02, steps: [450], iterations: 600, momentum: 0.9, weightDecay: 1e-4,
-    minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
-    trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
-    detector: {
-      // From scratch (no pretrained weights): BN learns, nothing frozen.
-      freezeBackbone: false,
-      rpn: {
-        anchorSizes: [16, 32, 64], preNmsTopNTrain: 600, postNmsTopNTrain: 100, preNmsTopNTest: 300, postNmsTopNTest: 30,
-        // minSize is in original-image pixels (py-faster-rcnn): 8 at make-shapes' default 256x192
-        // resized to 96 px is the 4 input pixels this recipe was measured with
-        batchSizePerImage: 64, minSize: 8,
-      },
-      // 4x4 RoI grid for heads that take any size (ResNets); VGG-16's fc6 keeps its 7x7
-      roiHeads: { batchSizePerImage: 16, pooledSize: 4 },
-    },
-  },
+  shapes: SHAPES,
   tiny: {
     backbone: 'resnet18', batchSize: 4, lr: 0.02, steps: [25], iterations: 40, momentum: 0.9, weightDecay: 1e-4,
     minSize: 64, maxSize: 64, flip: true, norm: 'torchvision',
@@ -101,16 +104,12 @@ export const RECIPES = {
   // its area; median 0.83), so 32/64/128 at a shorter side of 96 (shapes' 16/32/64 miss the
   // largest), and 32 sampled RoIs per image.
   raccoon: {
-    backbone: 'resnet18', batchSize: 8, lr: 0.02, steps: [375], iterations: 500, momentum: 0.9, weightDecay: 1e-4,
-    minSize: 96, maxSize: 160, flip: true, norm: 'torchvision',
-    trainSplit: { voc: 'train', coco: 'train' }, testSplit: { voc: 'test', coco: 'val' },
+    ...SHAPES,
+    steps: [375], iterations: 500,
     detector: {
-      freezeBackbone: false,
-      rpn: {
-        anchorSizes: [32, 64, 128], preNmsTopNTrain: 600, postNmsTopNTrain: 100, preNmsTopNTest: 300, postNmsTopNTest: 30,
-        batchSizePerImage: 64, minSize: 8,
-      },
-      roiHeads: { batchSizePerImage: 32, pooledSize: 4 },
+      ...SHAPES.detector,
+      rpn: { ...SHAPES.detector.rpn, anchorSizes: [32, 64, 128] },
+      roiHeads: { ...SHAPES.detector.roiHeads, batchSizePerImage: 32 },
     },
   },
 } as const satisfies Record<string, Recipe>;

@@ -8,29 +8,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { formatTable, cocoPerClassTable } from '../../../src/eval/per-class-table.ts';
 import { cocoJsonReport, evalCoco } from '../../../tools/commands/eval-coco.ts';
-import { REPO_ROOT, runCli, type CliResult } from '../../helpers/cli.ts';
+import { runCli, runCliAsync } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
 import { assertMetric } from '../../helpers/metrics.ts';
 import { FIXTURE_GOLDEN } from '../../src/eval/golden-sources.ts';
 
 const CASE = path.join(FIXTURE_GOLDEN, 'coco', 'crowd_area_bounds');
-
-/** Like runCli, but asynchronous, so that the bad-flag runs below overlap (each spends ~1 s starting tsx). */
-function runCliAsync(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/resdet.js'), ...args], { cwd: REPO_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('resdet eval coco (CLI)', function () {
   let tmp = '';

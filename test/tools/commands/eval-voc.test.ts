@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { formatTable, vocPerClassTable } from '../../../src/eval/per-class-table.ts';
 import { evalVoc, formatVocTable, type EvalVocOptions } from '../../../tools/commands/eval-voc.ts';
-import { EVAL_GOLDEN, REPO_ROOT, runCli, type CliResult } from '../../helpers/cli.ts';
+import { EVAL_GOLDEN, runCli, runCliAsync, type CliResult } from '../../helpers/cli.ts';
 import { assertMetric } from '../../helpers/metrics.ts';
 import { requireShared } from '../../helpers/shared.ts';
 import { FIXTURE_GOLDEN } from '../../src/eval/golden-sources.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
-
-/** Like runCli, but asynchronous, so that the bad-input runs below overlap (each spends ~1 s starting tsx). */
-function runCliAsync(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/resdet.js'), ...args], { cwd: REPO_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 
 const ann = (objects: string): string =>
