@@ -75,11 +75,6 @@ export interface TrainDetectorOptions extends RunOptions {
   checkpointEvery?: number;
   /** log row every this many steps; default 20 */
   logEvery?: number;
-  /**
-   * show the progress bar (stderr; plain lines per log row without a terminal); default true
-   * @deprecated `quiet: true` says the same as `progress: false`
-   */
-  progress?: boolean;
   /** warnings (objects training leaves out); default: `resdet: warning: ...` on stderr */
   onWarning?(line: string): void;
 }
@@ -223,7 +218,7 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<TrainDetec
   const checkpoint = checkpointPath(out);
   let set: DetectionSet | undefined;
   const r = await runTraining<DetectorRunConfig, DetectionBatch>({
-    options: { ...o, quiet: o.quiet ?? o.progress === false },
+    options: o,
     files: { checkpoint, log: path.join(out, LOG_FILE), plot: path.join(out, PLOT_FILE) },
     iterations: (config) => config.train.iterations,
     fresh: () => freshRun(o),

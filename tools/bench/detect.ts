@@ -222,7 +222,7 @@ async function benchMap(): Promise<Record<string, unknown>> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-bench-detect-'));
   try {
     const t0 = performance.now();
-    const t = await trainDetector({ data: RACCOON, format: 'voc', preset: 'shapes', split: 'train', iterations: mapIters, out, progress: false });
+    const t = await trainDetector({ data: RACCOON, format: 'voc', preset: 'shapes', split: 'train', iterations: mapIters, out, quiet: true });
     const trainS = (performance.now() - t0) / 1000;
     const { model, spec } = loadDetector(t.checkpoint);
     try {

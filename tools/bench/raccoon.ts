@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const out = f.get('out') ?? path.join(os.tmpdir(), 'raccoon-probe');
   await initBackend();
   const t = await trainDetector({
-    data: RACCOON, format: 'voc', preset, split: 'train', out, progress: false, checkpointEvery: 100000,
+    data: RACCOON, format: 'voc', preset, split: 'train', out, quiet: true, checkpointEvery: 100000,
     backbone: f.get('backbone'), minSize: num('min-size'), maxSize: num('max-size'), batchSize: num('batch-size'),
     lr: num('lr'), steps, iterations, minutes: num('minutes'), seed: num('seed') ?? 0,
     detector: Object.keys(detector).length ? detector : undefined,

@@ -68,7 +68,7 @@ export function registerTrainDetector(program: Command): void {
         classes: f.classes === undefined ? undefined : parseList(f.classes),
         checkpointEvery: parseIntFlag(f.checkpointEvery ?? '500', '--checkpoint-every'),
         workers: int(f.workers, '--workers'),
-        progress: !f.quiet,
+        quiet: f.quiet,
         onInfo: (line) => process.stderr.write(`${line}\n`),
       });
       const c = result.config;

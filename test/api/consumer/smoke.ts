@@ -53,7 +53,7 @@ const onStep: number[] = [];
 const onLog: number[] = [];
 const losses: number[] = [];
 const callbacks = {
-  progress: false,
+  quiet: true,
   logEvery: 1,
   onStep: (info: StepInfo) => onStep.push(info.step),
   onLog: (row: LogRow) => {

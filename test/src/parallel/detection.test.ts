@@ -31,7 +31,7 @@ describe('parallel: train-detector --workers 2', function () {
     const logged: Array<Record<string, unknown>> = [];
     const r = await trainDetector({
       data: path.join(dir, 'shapes'), format: 'voc', preset: 'tiny', minSize: 32, maxSize: 48, batchSize: 2,
-      iterations: 1, out: path.join(dir, 'run'), progress: false, workers: 2, logEvery: 1, onLog: (row) => logged.push(row),
+      iterations: 1, out: path.join(dir, 'run'), quiet: true, workers: 2, logEvery: 1, onLog: (row) => logged.push(row),
     });
     assert.equal(r.step, 1);
     const row = logged.find((l) => l.kind === 'train')!;

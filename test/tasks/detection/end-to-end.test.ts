@@ -34,7 +34,7 @@ describe('tasks/detection: end to end on generated shapes', function () {
     assert.deepEqual([shapes.train, shapes.val, shapes.objects], [120, 30, 150]);
 
     const before = tf.memory().numTensors;
-    const trained = await trainDetector({ data, format: 'voc', preset: 'tiny', out: path.join(root, 'model'), seed: 0, progress: false });
+    const trained = await trainDetector({ data, format: 'voc', preset: 'tiny', out: path.join(root, 'model'), seed: 0, quiet: true });
     assert.equal(trained.step, RECIPES.tiny.iterations);
     assert.equal(trained.checkpoint, path.join(root, 'model', 'checkpoint.safetensors'));
     assert.ok(fs.statSync(trained.checkpoint).size > 0, trained.checkpoint);

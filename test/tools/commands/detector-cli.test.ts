@@ -87,7 +87,7 @@ describe('tools: train-detector / detect / evaluate (tiny shapes set)', function
 
   it('resume continues from the checkpoint step and matches an uninterrupted run exactly', async function () {
     await initBackend();
-    const opts = { data, format: 'voc' as const, preset: 'shapes' as const, minSize: 32, maxSize: 48, batchSize: 2, checkpointEvery: 1, progress: false };
+    const opts = { data, format: 'voc' as const, preset: 'shapes' as const, minSize: 32, maxSize: 48, batchSize: 2, checkpointEvery: 1, quiet: true };
     const straight = await trainDetector({ ...opts, out: path.join(tmp, 'straight'), iterations: 2 });
     const first = await trainDetector({ ...opts, out: path.join(tmp, 'split'), iterations: 1 });
     const resumed = await trainDetector({ ...opts, out: path.join(tmp, 'split'), iterations: 2, resume: true });

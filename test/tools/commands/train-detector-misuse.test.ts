@@ -36,7 +36,7 @@ describe('tools: train-detector misuse (tiny shapes set)', function () {
   const data = path.join(tmp, 'shapes');
   const run = path.join(tmp, 'run');
   const ckpt = path.join(run, 'checkpoint.safetensors');
-  const tiny = { minSize: 32, maxSize: 48, batchSize: 2, progress: false } as const;
+  const tiny = { minSize: 32, maxSize: 48, batchSize: 2, quiet: true } as const;
 
   before(async function () {
     makeTinyShapes(data);
