@@ -8,7 +8,8 @@
  * `--data VOCdevkit/VOC2007,VOCdevkit/VOC2012`). The split is `ImageSets/Main/<split>.txt`;
  * `trainval` falls back to `train` when only that exists. A folder without image sets (e.g. the
  * raccoon set) is split here: sorted annotation files, every 5th held out as `val`/`test`, the
- * rest `train`, all of them `trainval`/`all`. Classes: `--classes`, else `<root>/classes.txt`,
+ * rest `train` and `trainval` (so that a recipe training on `trainval`, as the paper's VOC one
+ * does, never sees the held-out images), all of them `all`. Classes: `--classes`, else `<root>/classes.txt`,
  * else the 20 VOC classes when every object name is one of them, else the sorted names found.
  *
  * COCO: `DIR/annotations/instances_<split>.json` (or `instances_<split>2017.json`), or `--data`
@@ -71,8 +72,9 @@ export function findVocRoot(dir: string): string {
 function idsWithoutImageSet(annotationsDir: string, split: string): string[] {
   const all = fs.readdirSync(annotationsDir).filter((n) => n.endsWith('.xml')).map((n) => n.slice(0, -4))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  if (split === 'trainval' || split === 'all') return all;
-  if (split === 'train') return all.filter((_, i) => !isHeldOut(i, 0.2));
+  if (split === 'all') return all;
+  // val and test are the same held-out images here, so trainval (train + val in a devkit) is train
+  if (split === 'train' || split === 'trainval') return all.filter((_, i) => !isHeldOut(i, 0.2));
   if (split === 'val' || split === 'test') return all.filter((_, i) => isHeldOut(i, 0.2));
   throw new OptionError((n) => `${annotationsDir}: ${n('split')}: this folder has no ImageSets/Main, so the split is made here: expected train, val, test, trainval or all, got ${JSON.stringify(split)}`);
 }

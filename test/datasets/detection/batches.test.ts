@@ -78,6 +78,10 @@ describe('datasets/detection batches', function () {
       assert.deepEqual(train.classes, ['raccoon']);
       assert.deepEqual([train.records.length, test.records.length], [160, 40]);
       assert.equal(new Set([...train.records, ...test.records].map((r) => r.id)).size, 200);
+      // trainval (the voc preset's split) must not hold the test images: it is train here
+      const trainval = loadDetectionSet({ data: root, format: 'voc', split: 'trainval' });
+      assert.deepEqual(trainval.records.map((r) => r.id), train.records.map((r) => r.id));
+      assert.equal(loadDetectionSet({ data: root, format: 'voc', split: 'all' }).records.length, 200);
     });
   });
 });
