@@ -9,7 +9,7 @@ import { readImageFolder } from '../../datasets/classification/image-folder.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { evaluateClassifier } from '../../tasks/classification/evaluate.ts';
 import { loadClassifier, PREPROCESS_NAMES, type PreprocessName } from '../../tasks/classification/predict.ts';
-import { quote, UserError } from '../../src/errors.ts';
+import { positiveInt } from '../flags.ts';
 import { WEIGHT_FORMATS, type WeightFormat } from '../../src/weights/import.ts';
 
 /** Flags shared by classify and eval-classifier. */
@@ -20,14 +20,6 @@ export interface ClassifierFlags {
   format: WeightFormat;
   numClasses?: number;
   strideInFirst1x1?: boolean;
-}
-
-function positiveInt(flag: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UserError(`${flag}: expected a positive integer, got ${quote(v)}`);
-    return n;
-  };
 }
 
 /** Adds the model / weights / preprocessing flags to a command. */
