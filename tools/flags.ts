@@ -88,6 +88,17 @@ export function nonNegativeInt(flag: string): (text: string) => number {
   };
 }
 
+/** commander parser for a comma-separated list of distinct names, each one of `allowed` (kept in the given order). */
+export function namesFrom<T extends string>(flag: string, allowed: readonly T[]): (text: string) => T[] {
+  return (text) => {
+    const names = parseList(text);
+    const bad = names.find((n) => !(allowed as readonly string[]).includes(n));
+    if (bad !== undefined || names.length === 0) throw new InvalidArgumentError(`${flag}: expected names from ${allowed.join(', ')}, got ${quoted(bad ?? text)}`);
+    if (new Set(names).size !== names.length) throw new InvalidArgumentError(`${flag}: ${quoted(text)} names one twice`);
+    return names as T[];
+  };
+}
+
 /** commander parser for a finite number flag > 0. */
 export function positiveNumber(flag: string): (text: string) => number {
   return (text) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
 import { OptionError, UserError } from '../../src/errors.ts';
 import {
-  asCliError, flagName, nonNegativeInt, parseFormat, parseIntFlag, parseIntList, parseList, parseOptionalCount, parsePositive, parseSize,
+  asCliError, flagName, namesFrom, nonNegativeInt, parseFormat, parseIntFlag, parseIntList, parseList, parseOptionalCount, parsePositive, parseSize,
   parseUnitInterval, positiveInt, positiveNumber,
 } from '../../tools/flags.ts';
 
@@ -38,6 +38,11 @@ describe('tools/flags', () => {
     assert.throws(() => nonNegativeInt('--seed')('-1'), (e: Error) => e instanceof InvalidArgumentError && e.message === '--seed: expected a non-negative integer, got "-1"');
     assert.equal(positiveNumber('--minutes')('0.25'), 0.25);
     assert.throws(() => positiveNumber('--minutes')('0'), (e: Error) => e instanceof InvalidArgumentError && e.message === '--minutes: expected a positive number, got "0"');
+    const models = namesFrom('--models', ['a', 'b', 'c']);
+    assert.deepEqual(models('c,a'), ['c', 'a']);
+    assert.throws(() => models('a,d'), (e: Error) => e instanceof InvalidArgumentError && e.message === '--models: expected names from a, b, c, got "d"');
+    assert.throws(() => models(''), { message: '--models: expected names from a, b, c, got ""' });
+    assert.throws(() => models('a,a'), { message: '--models: "a,a" names one twice' });
   });
 
   it('an OptionError names fields in the library and flags in the CLI', () => {

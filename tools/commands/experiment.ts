@@ -12,7 +12,7 @@ import { readMetricsLog } from '../../src/train/metrics-log.ts';
 import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng, type Panel } from '../../src/train/plot.ts';
 import { CIFAR10 } from '../../tasks/classification/recipes/cifar10.ts';
 import { CHECKPOINT_FILE, METRICS_FILE, trainClassifier } from '../../tasks/classification/train.ts';
-import { positiveInt, positiveNumber } from '../flags.ts';
+import { namesFrom, positiveInt, positiveNumber } from '../flags.ts';
 
 export const DEGRADATION_MODELS = ['plain20', 'plain56', 'resnet20', 'resnet56'] as const;
 
@@ -35,7 +35,9 @@ export function degradationPanels(runs: Array<{ model: string; log: string }>): 
 }
 
 interface Opts {
-  budgetMinutes: number;
+  budgetMinutes?: number;
+  iterations?: number;
+  models: Array<(typeof DEGRADATION_MODELS)[number]>;
   data: string;
   out: string;
   batchSize: number;
@@ -52,7 +54,9 @@ export function registerExperiment(program: Command): void {
   experiment
     .command('degradation')
     .description('train plain-20/56 and ResNet-20/56 on CIFAR-10 for a time budget and plot their error curves side by side (the paper\'s Figure 6); re-running continues the runs')
-    .option('--budget-minutes <m>', 'total training time, shared equally by the four networks', positiveNumber('--budget-minutes'), 20)
+    .option('--budget-minutes <m>', 'total training time, shared equally by the networks trained (default 20 without --iterations, no limit with it)', positiveNumber('--budget-minutes'))
+    .option('--iterations <n>', 'train each network up to this many iterations in all (a resumed network counts what it did before)', positiveInt('--iterations'))
+    .option('--models <list>', 'which networks to train, in this order, comma-separated (the plot shows every network with a log in --out)', namesFrom('--models', DEGRADATION_MODELS), [...DEGRADATION_MODELS])
     .option('--data <dir>', 'CIFAR-10 folder (train/ and test/ image folders, or the binary batches)', '../shared/data/cifar10')
     .option('--out <dir>', 'output folder (one sub-folder per network, degradation.png)', 'runs/degradation')
     .option('--batch-size <n>', 'mini-batch size (the paper: 128)', positiveInt('--batch-size'), CIFAR10.batchSize)
@@ -64,15 +68,17 @@ export function registerExperiment(program: Command): void {
     .option('--workers <n>', 'threads per training step, data parallel (train-classifier --workers; default 1)', positiveInt('--workers'))
     .action(async (o: Opts) => {
       const recipe = { ...CIFAR10, batchSize: o.batchSize, evalEvery: o.evalEvery, evalImages: o.evalImages, holdout: 0, checkpointEvery: o.evalEvery, logEvery: Math.max(1, Math.min(CIFAR10.logEvery, Math.floor(o.evalEvery / 2))) };
+      const budget = o.budgetMinutes ?? (o.iterations === undefined ? 20 : undefined);
       const runs: Array<{ model: string; log: string; step: number; final: Record<string, number> }> = [];
-      for (const model of DEGRADATION_MODELS) {
+      for (const model of o.models) {
         const out = path.join(o.out, model);
         const r = await trainClassifier({
           model,
           data: o.data,
           recipe,
           out,
-          minutes: o.budgetMinutes / DEGRADATION_MODELS.length,
+          minutes: budget === undefined ? undefined : budget / o.models.length,
+          iterations: o.iterations,
           resume: fs.existsSync(path.join(out, CHECKPOINT_FILE)),
           seed: o.seed,
           quiet: o.quiet,
@@ -83,7 +89,8 @@ export function registerExperiment(program: Command): void {
         runs.push({ model, log: path.join(out, METRICS_FILE), step: r.step, final: r.final });
       }
       const plot = path.join(o.out, 'degradation.png');
-      await writeSvgPng(errorCurvesSvg(degradationPanels(runs)), plot);
+      const logged = DEGRADATION_MODELS.map((model) => ({ model, log: path.join(o.out, model, METRICS_FILE) })).filter((r) => fs.existsSync(r.log));
+      await writeSvgPng(errorCurvesSvg(degradationPanels(logged)), plot);
       for (const r of runs) {
         const test = r.final.test_error;
         process.stdout.write(`${paperName(r.model)}: ${r.step} iterations, test error ${test === undefined ? '-' : `${(100 * test).toFixed(2)}%`}\n`);

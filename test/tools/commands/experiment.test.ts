@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../../helpers/cli.ts';
+import { writeTinyCifar } from '../../helpers/tiny-cifar.ts';
 import { degradationPanels, paperName, DEGRADATION_MODELS } from '../../../tools/commands/experiment.ts';
 
 describe('resdet experiment degradation', () => {
@@ -21,6 +23,30 @@ describe('resdet experiment degradation', () => {
       assert.deepEqual(res.curves[2].points, [[10, 0.8]]);
       // same colour for a depth in both panels, as in Figure 6
       assert.equal(plain.curves[2].color, res.curves[2].color);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--models trains the chosen networks to --iterations in all; a rerun continues them, and the plot keeps every logged network', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-exp-'));
+    try {
+      writeTinyCifar(dir);
+      const out = path.join(dir, 'runs');
+      const steps = (model: string): number[] => fs.readFileSync(path.join(out, model, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'eval').map((r) => r.step);
+      const run = (models: string, iterations: number) => runCli(['experiment', 'degradation', '--data', dir, '--out', out, '--models', models, '--iterations', String(iterations), '--batch-size', '4', '--eval-every', '2', '--eval-images', '4', '--quiet']);
+      const first = run('resnet20', 2);
+      assert.equal(first.status, 0, first.stderr);
+      assert.equal(first.stdout, `ResNet-20: 2 iterations, test error ${/test error (\S+)/.exec(first.stdout)?.[1]}\nplot: ${path.join(out, 'degradation.png')}\n`);
+      assert.deepEqual(fs.readdirSync(out).sort(), ['degradation.png', 'resnet20']);
+      const second = run('plain20,resnet20', 3);
+      assert.equal(second.status, 0, second.stderr);
+      assert.match(second.stdout, /^plain-20: 3 iterations, .*\nResNet-20: 3 iterations, /);
+      assert.deepEqual(steps('resnet20'), [2, 3]);
+      assert.deepEqual(steps('plain20'), [2, 3]);
+      const bad = run('resnet20,vgg16', 3);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /--models: expected names from plain20, plain56, resnet20, resnet56, got "vgg16"/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
