@@ -148,6 +148,16 @@ describe('browser: the served page detects as resdet detect does (headless Chrom
       // the table lists the same detections, with their exact numbers
       const rows = await page.$$eval('#detections tbody tr', (trs) => trs.map((tr) => ({ label: (tr as HTMLElement).dataset.label, score: Number((tr as HTMLElement).dataset.score) })));
       assert.deepEqual(rows, got.detections.map((d) => ({ label: d.label, score: d.score })));
+      // labels as resdet detect --draw places them: on the canvas, none over another
+      const [cw, ch] = await page.$eval('#canvas', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+      const labels = state.lastLabels ?? [];
+      assert.equal(labels.length, got.detections.length, `${file}: one label slot per detection`);
+      const shown = labels.filter((l) => l !== undefined);
+      assert.ok(shown.length > 0, `${file}: no label drawn`);
+      shown.forEach((a, m) => {
+        assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.width <= cw && a.y + a.height <= ch, `${file}: label ${JSON.stringify(a)} off the ${cw}x${ch} canvas`);
+        for (const b of shown.slice(m + 1)) assert.ok(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y, `${file}: labels ${a.text} and ${b.text} overlap`);
+      });
       tensors.push(await page.evaluate(async () => ((await import(String('/resdet.js'))) as { tensorCount(): number }).tensorCount()));
     }
     // the first image folds the batch norms once (cached for the page's life); after it, flat

@@ -11,8 +11,9 @@
 import { mountPage } from './page.ts';
 
 export * from '../../tasks/detection/browser.ts';
-export { drawResult, mountPage, type PageResult, type PageState } from './page.ts';
-export { CLASS_COLORS } from './colors.ts';
+export { drawResult, mountPage, type PageLabel, type PageResult, type PageState } from './page.ts';
+/** the class colours of the page and of `resdet detect --draw` (class k: `CLASS_COLORS[k % length]`) */
+export { PALETTE as CLASS_COLORS } from '../../tasks/detection/layout.ts';
 
 const root = typeof document === 'undefined' ? null : document.querySelector<HTMLElement>('[data-resdet-page]');
 if (root) {

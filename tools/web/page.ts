@@ -5,7 +5,7 @@
  * a checkpoint that is not a detector, a backend that will not start) is a message in the page.
  *
  * For tests and scripts the page publishes its state: `main[data-state]` is loading, ready, busy
- * or error; `window.resdet` holds `lastResult`, `results`, `lastError` and `backend`; each table
+ * or error; `window.resdet` holds `lastResult`, `lastLabels`, `results`, `lastError` and `backend`; each table
  * row carries its detection's exact numbers in data attributes.
  *
  * URL parameters: `backend` (auto, webgpu, webgl, wasm) and `threshold` (0..1) preset the controls.
@@ -13,7 +13,7 @@
 import {
   BROWSER_BACKENDS, decodeImage, loadDetector, useBackend, type BrowserBackend, type BrowserDetector, type DetectionResult, type RgbImage,
 } from '../../tasks/detection/browser.ts';
-import { CLASS_COLORS, textColorOn } from './colors.ts';
+import { leaderLine, PALETTE, placeLabels, textColorOn, type Rect } from '../../tasks/detection/layout.ts';
 
 /** What the site's `site.json` says (tools/web/site.ts). */
 interface SiteConfig {
@@ -31,6 +31,8 @@ export interface PageResult extends DetectionResult {
 export interface PageState {
   backend?: string;
   lastResult?: PageResult;
+  /** where {@link drawResult} put the last image's labels (canvas pixels), in the order of its detections */
+  lastLabels?: Array<PageLabel | undefined>;
   results: PageResult[];
   lastError?: string;
   classes?: string[];
@@ -56,18 +58,28 @@ function byId<T extends HTMLElement>(root: ParentNode, id: string): T {
 /** Small images are shown enlarged so that their shorter side is at least this (as `resdet detect --draw`). */
 const MIN_SHORT_SIDE = 320;
 
+/** A label as drawn on the canvas. */
+export type PageLabel = Rect & { text: string };
+
+/** Class k's colour, as in `resdet detect --draw`. */
+const colorOf = (classIndex: number): string => PALETTE[classIndex % PALETTE.length];
+
 /**
  * Draws the image and its detections on `canvas`: a box in the class colour with a dark halo,
- * a filled label `class score` above the box (inside it when the box touches the top). Images
- * with a shorter side under 320 px are enlarged (pixels kept sharp) so labels stay readable;
- * CSS then fits the canvas to the page.
+ * and a filled label `class score` placed as `resdet detect --draw` places them
+ * (tasks/detection/layout.ts `placeLabels`: above the box where there is room, never over
+ * another label, never off the canvas, with a line to its box when a crowd pushed it away; a
+ * label that fits nowhere is left out, its detection still listed in the table). Images with a
+ * shorter side under 320 px are enlarged (pixels kept sharp) so labels stay readable; CSS then
+ * fits the canvas to the page.
+ * @returns each detection's label (undefined where none fitted), in `result.detections`' order
  */
-export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: DetectionResult): void {
+export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: DetectionResult): Array<PageLabel | undefined> {
   const k = Math.max(1, MIN_SHORT_SIDE / Math.min(img.width, img.height));
   canvas.width = Math.round(img.width * k);
   canvas.height = Math.round(img.height * k);
   const ctx = canvas.getContext('2d');
-  if (!ctx) return;
+  if (!ctx) return result.detections.map(() => undefined);
   const rgba = new ImageData(img.width, img.height);
   for (let i = 0, j = 0; i < img.rgb.length; i += 3, j += 4) {
     rgba.data[j] = img.rgb[i];
@@ -85,30 +97,55 @@ export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: Det
   const font = px(14);
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
-  // every box first, then every label, so that no box's outline crosses another's label
-  const drawn = [...result.detections].reverse();
-  for (const d of drawn) {
-    const [x1, y1, x2, y2] = d.box.map((v) => v * k);
+  const clampX = (v: number): number => Math.min(Math.max(v * k, 0), canvas.width);
+  const clampY = (v: number): number => Math.min(Math.max(v * k, 0), canvas.height);
+  const boxes = result.detections.map((d) => [clampX(d.box[0]), clampY(d.box[1]), clampX(d.box[2]), clampY(d.box[3])] as const);
+  const texts = result.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`);
+  // labels placed most confident first, so a crowd pushes the least confident ones away
+  const order = result.detections.map((_, i) => i).sort((a, b) => result.detections[b].score - result.detections[a].score || a - b);
+  const placed = placeLabels(
+    order.map((i) => boxes[i]),
+    order.map((i) => ({ width: Math.ceil(ctx.measureText(texts[i]).width + px(6)), height: Math.ceil(font + px(4)) })),
+    canvas,
+  );
+  const labels: Array<PageLabel | undefined> = result.detections.map(() => undefined);
+  order.forEach((i, r) => {
+    const p = placed[r];
+    if (p) labels[i] = { ...p, text: texts[i] };
+  });
+  // least confident drawn first; every box, then every leader line, then every label, so that
+  // no outline crosses a label
+  const drawn = [...order].reverse();
+  for (const i of drawn) {
+    const [x1, y1, x2, y2] = boxes[i];
     ctx.lineWidth = px(4);
     ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)';
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     ctx.lineWidth = px(2);
-    ctx.strokeStyle = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
+    ctx.strokeStyle = colorOf(result.detections[i].classIndex);
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
   }
-  for (const d of drawn) {
-    const color = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
-    const [x1, y1] = d.box.map((v) => v * k);
-    const text = `${d.label} ${d.score.toFixed(2)}`;
-    const w = ctx.measureText(text).width + px(6);
-    const h = font + px(4);
-    const lx = Math.min(Math.max(0, x1), canvas.width - w);
-    const ly = y1 - h >= 0 ? y1 - h : y1;
-    ctx.fillStyle = color;
-    ctx.fillRect(lx, ly, w, h);
-    ctx.fillStyle = textColorOn(color);
-    ctx.fillText(text, lx + px(3), ly + px(2));
+  for (const i of drawn) {
+    const l = labels[i];
+    const leader = l && leaderLine(l, boxes[i]);
+    if (!leader) continue;
+    ctx.lineWidth = px(1.5);
+    ctx.strokeStyle = colorOf(result.detections[i].classIndex);
+    ctx.beginPath();
+    ctx.moveTo(leader[0], leader[1]);
+    ctx.lineTo(leader[2], leader[3]);
+    ctx.stroke();
   }
+  for (const i of drawn) {
+    const l = labels[i];
+    if (!l) continue;
+    const color = colorOf(result.detections[i].classIndex);
+    ctx.fillStyle = color;
+    ctx.fillRect(l.x, l.y, l.width, l.height);
+    ctx.fillStyle = textColorOn(color);
+    ctx.fillText(l.text, l.x + px(3), l.y + px(2));
+  }
+  return labels;
 }
 
 /** Fills the detections table; each row's data attributes hold the exact numbers. */
@@ -124,7 +161,7 @@ function listResult(table: HTMLTableElement, result: DetectionResult): void {
     const label = row.insertCell();
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = CLASS_COLORS[d.classIndex % CLASS_COLORS.length];
+    swatch.style.background = colorOf(d.classIndex);
     label.append(swatch, d.label);
     row.insertCell().textContent = d.score.toFixed(3);
     row.insertCell().textContent = `[${d.box.map((v) => v.toFixed(1)).join(', ')}]`;
@@ -213,7 +250,7 @@ export async function mountPage(root: HTMLElement, siteUrl = './site.json'): Pro
         try {
           const img = await decodeImage(file, file.name);
           const result: PageResult = { file: file.name, ...(await detector.detect(img, { scoreThreshold: threshold })) };
-          drawResult(el.canvas, img, result);
+          state.lastLabels = drawResult(el.canvas, img, result);
           el.figure.hidden = false;
           el.caption.textContent = `${file.name}, ${img.width}x${img.height}: ${count(result.detections.length, 'detection')}; backend ${result.backend}, ${result.ms.toFixed(1)} ms per image`;
           listResult(el.table, result);

@@ -12,8 +12,6 @@ import http from 'node:http';
 import path from 'node:path';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from '../../../src/train/checkpoint.ts';
 import { encodeSafetensors } from '../../../src/weights/safetensors.ts';
-import { PALETTE } from '../../../tasks/detection/draw.ts';
-import { CLASS_COLORS, textColorOn } from '../../../tools/web/colors.ts';
 import { listSite, serveSite, siteKey, type SiteServer } from '../../../tools/web/server.ts';
 import { REPO_ROOT, runCli } from '../../helpers/cli.ts';
 import { tmpDir } from '../../helpers/tmp.ts';
@@ -102,13 +100,6 @@ describe('tools/web server', () => {
       assert.equal(r.status, 405, m);
       assert.equal(r.headers.allow, 'GET, HEAD');
     }
-  });
-
-  it('the page\'s class colours are resdet detect --draw\'s, with readable text on each', () => {
-    assert.deepEqual(CLASS_COLORS, PALETTE);
-    // yellow #ffe119 is light (black text), navy-ish #4363d8 dark (white text)
-    assert.equal(textColorOn('#ffe119'), '#000000');
-    assert.equal(textColorOn('#4363d8'), '#ffffff');
   });
 });
 
