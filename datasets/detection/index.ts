@@ -2,5 +2,6 @@
 export * from './records.ts';
 export * from './load.ts';
 export * from './normalize.ts';
+export * from './input.ts';
 export * from './mapper.ts';
 export * from './batches.ts';

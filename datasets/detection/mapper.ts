@@ -1,23 +1,22 @@
 /**
  * The detection mapper: one record -> one network-ready image with its boxes. sharp (libvips,
  * off the JavaScript thread) decodes the file to RGB bytes at its original size; the resize, the
- * flip and the normalisation are loops on those bytes (src/image, ./normalize.ts), the very
- * functions the browser build runs, so a page feeds a detector the same input as Node.
- * The geometry (sizes, box scaling and flipping) is documented in src/image.
+ * flip and the normalisation are ./input.ts `prepareInput`, the very function the browser build
+ * runs, so a page feeds a detector the same input as Node. The geometry (sizes, box scaling and
+ * flipping) is documented in src/image.
  */
 import sharp from 'sharp';
 import { inputError } from '../../src/errors.ts';
-import { normalizePixels, type PixelNorm } from './normalize.ts';
+import { prepareInput, type InputSpec } from './input.ts';
 import { trainingObjects, type DetectionRecord } from './records.ts';
-import { flipRgbHorizontal, resizeBilinear, resizedSize, transformBoxes } from '../../src/image/index.ts';
+import { transformBoxes } from '../../src/image/index.ts';
 
-/** Options of the mapper; sizes in pixels. */
-export interface MapperOptions {
-  /** target shorter side; default 600 (paper / py-faster-rcnn `SCALES`) */
-  minSize: number;
-  /** cap on the longer side; default 1000 (`MAX_SIZE`) */
-  maxSize: number;
-  norm: PixelNorm;
+/**
+ * Options of the mapper: the input geometry (`minSize` the target shorter side, 600 in the paper
+ * and py-faster-rcnn's `SCALES`; `maxSize` the cap on the longer side, 1000 there, `MAX_SIZE`)
+ * and normalisation, and what to do with degenerate boxes.
+ */
+export interface MapperOptions extends InputSpec {
   /** what to do with degenerate boxes; see `trainingObjects` */
   degenerate?: 'drop' | 'error';
 }
@@ -40,20 +39,6 @@ export interface MappedImage {
   labels: Int32Array;
   /** degenerate objects dropped */
   dropped: number;
-}
-
-/**
- * Decodes `file` to RGB bytes, resized to `width` x `height` (src/image `resizeBilinear`:
- * bilinear, half-pixel centres as cv2.INTER_LINEAR in the references) and mirrored when `flip`.
- * Alpha is dropped, grey images become RGB.
- * @param expected the size the annotation gives; a different decoded size is an error
- * @throws UserError naming the file when it is missing, corrupt, or not the annotated size
- */
-export async function decodeResized(file: string, width: number, height: number, flip: boolean, expected?: { width: number; height: number; annotationFile: string }): Promise<Uint8Array> {
-  const { rgb, width: w, height: h } = await decodeRgb(file, expected);
-  const out = resizeBilinear(rgb, w, h, width, height);
-  if (flip) flipRgbHorizontal(out, width, height);
-  return out;
 }
 
 /**
@@ -87,14 +72,12 @@ export async function decodeRgb(file: string, expected?: { width: number; height
  * only: difficult / crowd left out, degenerate dropped or reported).
  */
 export async function mapRecord(record: DetectionRecord, opts: MapperOptions, flip: boolean): Promise<MappedImage> {
-  const size = resizedSize(record.width, record.height, opts.minSize, opts.maxSize);
   const objects = trainingObjects(record, opts.degenerate);
-  const rgb = await decodeResized(record.imagePath, size.width, size.height, flip, { width: record.width, height: record.height, annotationFile: record.annotationFile });
-  const pixels = new Float32Array(rgb.length);
-  normalizePixels(rgb, opts.norm, pixels);
+  const { rgb } = await decodeRgb(record.imagePath, { width: record.width, height: record.height, annotationFile: record.annotationFile });
+  const input = prepareInput(rgb, record.width, record.height, opts, flip);
   return {
-    record, ...size, flipped: flip, pixels,
-    boxes: transformBoxes(objects.boxes, size.scaleX, size.scaleY, flip ? size.width : undefined),
+    record, ...input, flipped: flip,
+    boxes: transformBoxes(objects.boxes, input.scaleX, input.scaleY, flip ? input.width : undefined),
     labels: objects.labels,
     dropped: objects.dropped,
   };

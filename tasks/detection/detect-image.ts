@@ -3,16 +3,17 @@
  * (`resdet detect`, tasks/detection/inference.ts) and the browser (tasks/detection/browser.ts)
  * share. It imports nothing Node-only, so the browser bundle runs the very same code.
  *
- *   RGB bytes at the original size -> resizeBilinear to the input size (src/image)
- *   -> normalizePixels -> FasterRCNN.detect -> score threshold -> boxes back to original pixels
+ *   RGB bytes at the original size -> prepareInput (datasets/detection/input.ts: resize and
+ *   normalise, as in training) -> FasterRCNN.detect -> score threshold -> boxes back to
+ *   original pixels
  *
  * Shape letters: D = detections of an image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizePixels, type PixelNorm } from '../../datasets/detection/normalize.ts';
+import { prepareInput, type InputSpec, type PreparedInput } from '../../datasets/detection/input.ts';
 import type { FasterRCNN } from '../../detectors/faster-rcnn.ts';
 import { clipBoxes } from '../../src/boxes/ops.ts';
-import { resizeBilinear, resizedSize, transformBoxes } from '../../src/image/index.ts';
+import { transformBoxes } from '../../src/image/index.ts';
 import type { FoldedConvs } from '../../src/nn/fuse.ts';
 
 /** The detections of one image in original-image pixels. */
@@ -25,18 +26,12 @@ export interface ImageDetections {
   labels: Int32Array;
 }
 
-/** A network-ready image: resized, normalised pixels and the resize factors. */
-export interface InputImage {
+export type { InputSpec };
+
+/** A network-ready image: resized, normalised pixels and the resize factors, with its original size. */
+export interface InputImage extends PreparedInput {
   /** original size */
   record: { width: number; height: number };
-  /** input (resized) size */
-  width: number;
-  height: number;
-  /** input / original, per axis */
-  scaleX: number;
-  scaleY: number;
-  /** [height * width * 3] normalised */
-  pixels: Float32Array;
 }
 
 /** Maps the input-pixel detections of one image back to its original pixels (clipped to it). */
@@ -63,24 +58,13 @@ export function detectMapped(model: FasterRCNN, m: InputImage, scoreThreshold = 
   return { boxes, scores: Float32Array.from(keep.map((i) => d.scores[i])), labels: Int32Array.from(keep.map((i) => d.labels[i])) };
 }
 
-/** The input geometry and normalisation a detector was trained with (a checkpoint's `input`). */
-export interface InputSpec {
-  minSize: number;
-  maxSize: number;
-  norm: PixelNorm;
-}
-
 /**
  * Resizes and normalises RGB bytes at an image's original size into the detector's input, as
- * the Node mapper does (datasets/detection/mapper.ts `mapRecord` without flip).
+ * training does (datasets/detection/mapper.ts `mapRecord`, without its flip).
  * @param rgb [height * width * 3] bytes
  */
 export function prepareImage(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number, input: InputSpec): InputImage {
-  const size = resizedSize(width, height, input.minSize, input.maxSize);
-  const bytes = resizeBilinear(rgb, width, height, size.width, size.height);
-  const pixels = new Float32Array(bytes.length);
-  normalizePixels(bytes, input.norm, pixels);
-  return { record: { width, height }, ...size, pixels };
+  return { record: { width, height }, ...prepareInput(rgb, width, height, input) };
 }
 
 /**

@@ -7,7 +7,7 @@
  * Shape letters: D = detections of an image.
  */
 import sharp from 'sharp';
-import { decodeResized, mapRecord, type DetectionRecord, type MappedImage, type MapperOptions } from '../../datasets/detection/index.ts';
+import { decodeRgb, mapRecord, type DetectionRecord, type MappedImage, type MapperOptions } from '../../datasets/detection/index.ts';
 import type { FasterRCNN } from '../../detectors/index.ts';
 import { inputError, UserError } from '../../src/errors.ts';
 import { FoldedConvs } from '../../src/nn/fuse.ts';
@@ -70,8 +70,8 @@ export async function imageRecord(file: string): Promise<DetectionRecord> {
   try {
     meta = await sharp(file).metadata();
   } catch {
-    // decodeResized gives the same clear message for missing and corrupt files
-    await decodeResized(file, 1, 1, false);
+    // decodeRgb gives the same clear message for missing and corrupt files
+    await decodeRgb(file);
     throw inputError(file, '', 'expected a readable image');
   }
   if (!meta.width || !meta.height) throw inputError(file, '', 'expected an image with a width and height');

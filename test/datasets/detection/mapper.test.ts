@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
-  decodeResized, mapRecord, normalizePixels, PIXEL_NORMS, trainingObjects, type DetectionRecord,
+  decodeRgb, mapRecord, normalizePixels, PIXEL_NORMS, trainingObjects, type DetectionRecord,
 } from '../../../datasets/detection/index.ts';
 
 /** A record over `file` with the given boxes (labels 0, 1, ...). */
@@ -69,13 +69,13 @@ describe('datasets/detection mapper', function () {
   it('a corrupt, truncated or missing image is an error naming the file', async () => {
     const garbage = path.join(tmp, 'garbage.jpg');
     fs.writeFileSync(garbage, 'this is not an image');
-    await assert.rejects(decodeResized(garbage, 10, 10, false), (e: Error) => e.name === 'UserError' && e.message.startsWith(`${garbage}: expected a readable image`));
+    await assert.rejects(decodeRgb(garbage), (e: Error) => e.name === 'UserError' && e.message.startsWith(`${garbage}: expected a readable image`));
     const jpeg = await sharp(split).jpeg().toBuffer();
     const truncated = path.join(tmp, 'truncated.jpg');
     fs.writeFileSync(truncated, jpeg.subarray(0, Math.floor(jpeg.length / 2)));
-    await assert.rejects(decodeResized(truncated, 10, 10, false), (e: Error) => e.name === 'UserError' && e.message.startsWith(`${truncated}: expected a readable image`));
+    await assert.rejects(decodeRgb(truncated), (e: Error) => e.name === 'UserError' && e.message.startsWith(`${truncated}: expected a readable image`));
     const missing = path.join(tmp, 'missing.jpg');
-    await assert.rejects(decodeResized(missing, 10, 10, false), { name: 'UserError', message: `${missing}: expected a readable image (JPEG, PNG, WebP...), could not decode it: file not found` });
+    await assert.rejects(decodeRgb(missing), { name: 'UserError', message: `${missing}: expected a readable image (JPEG, PNG, WebP...), could not decode it: file not found` });
     // the annotation's size disagrees with the file: names the annotation file
     await assert.rejects(mapRecord(record(split, 100, 64, []), { minSize: 32, maxSize: 100, norm: PIXEL_NORMS.caffe }, false), { message: `ann.xml: size: expected the size of ${split} (96x64), got 100x64` });
   });
