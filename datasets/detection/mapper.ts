@@ -44,18 +44,22 @@ export interface MappedImage {
 /**
  * Decodes `file` to interleaved RGB bytes at its own size (alpha dropped, grey made RGB).
  * @param expected the size the annotation gives; a different decoded size is an error
+ * @param autoOrient apply the file's EXIF orientation (a record's `autoOrient`); `expected` is
+ *   then the oriented size
  * @throws UserError naming the file when it is missing, corrupt, or not the annotated size
  */
-export async function decodeRgb(file: string, expected?: { width: number; height: number; annotationFile: string }): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+export async function decodeRgb(file: string, expected?: { width: number; height: number; annotationFile: string }, autoOrient = false): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   try {
     // sharp's default failOn 'warning' also rejects truncated JPEGs, which libvips would otherwise pad with grey.
     const img = sharp(file);
     if (expected) {
       const meta = await img.metadata();
-      if (meta.width !== expected.width || meta.height !== expected.height) {
-        throw inputError(expected.annotationFile, 'size', `expected the size of ${file} (${meta.width}x${meta.height}), got ${expected.width}x${expected.height}`);
+      const { width, height } = autoOrient ? meta.autoOrient : meta;
+      if (width !== expected.width || height !== expected.height) {
+        throw inputError(expected.annotationFile, 'size', `expected the size of ${file} (${width}x${height}), got ${expected.width}x${expected.height}`);
       }
     }
+    if (autoOrient) img.autoOrient();
     const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded ${info.width}x${info.height}x${info.channels}, expected 3 channels`);
     return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
@@ -73,7 +77,7 @@ export async function decodeRgb(file: string, expected?: { width: number; height
  */
 export async function mapRecord(record: DetectionRecord, opts: MapperOptions, flip: boolean): Promise<MappedImage> {
   const objects = trainingObjects(record, opts.degenerate);
-  const { rgb } = await decodeRgb(record.imagePath, { width: record.width, height: record.height, annotationFile: record.annotationFile });
+  const { rgb } = await decodeRgb(record.imagePath, { width: record.width, height: record.height, annotationFile: record.annotationFile }, record.autoOrient);
   const input = prepareInput(rgb, record.width, record.height, opts, flip);
   return {
     record, ...input, flipped: flip,

@@ -31,6 +31,13 @@ export interface DetectionRecord {
    * evaluators handle them with their own rules.
    */
   ignore: Uint8Array;
+  /**
+   * the record's size and boxes are those of the image with its EXIF orientation applied, as
+   * browsers and photo viewers show it, and decoders apply it (`resdet detect` on image files).
+   * Dataset records leave it unset: their annotations give the stored pixels' size and
+   * coordinates, as the reference tools read them.
+   */
+  autoOrient?: boolean;
 }
 
 /** A loaded detection set. */

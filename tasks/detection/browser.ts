@@ -5,7 +5,8 @@
  * normalisation, `FasterRCNN.detect` and box map-back), so a page's boxes equal `resdet detect`'s
  * up to the backends' float arithmetic.
  *
- * Decoding: `createImageBitmap(file, {colorSpaceConversion: 'none', premultiplyAlpha: 'none'})`
+ * Decoding: `createImageBitmap(file, {colorSpaceConversion: 'none', premultiplyAlpha: 'none',
+ * imageOrientation: 'from-image'})` (EXIF orientation applied, as `resdet detect` applies it)
  * drawn on a canvas of the image's own size, read back with getImageData: the decoded bytes,
  * as sharp gives them in Node (no colour management on either side). Alpha is dropped as
  * sharp's removeAlpha does; a canvas stores premultiplied colour, so a semi-transparent pixel
@@ -133,7 +134,7 @@ export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array): Uint8Array {
 export async function decodeImage(file: Blob, name = 'the file', maxPixels = MAX_IMAGE_PIXELS): Promise<RgbImage> {
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none', imageOrientation: 'from-image' });
   } catch {
     throw new UserError(`${name}: expected an image (JPEG, PNG, WebP, ...), the browser could not decode it${file.type ? ` (type ${file.type})` : ''}`);
   }

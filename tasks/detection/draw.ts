@@ -12,14 +12,17 @@ export * from './layout.ts';
 
 /**
  * Writes `image` with its detections drawn to `out` (format from the extension, e.g. .png, .jpg).
- * @param size the image's width and height (from its record)
+ * @param size the image's width and height (from its record; with the record's `autoOrient`,
+ *   the image is drawn with its EXIF orientation applied, as its boxes are)
  * @param dets boxes in original-image pixels, 0-based labels into `classes`
  */
 export async function drawDetections(
-  image: string, size: { width: number; height: number }, dets: ImageDetections, classes: readonly string[], out: string, options: DrawOptions = {},
+  image: string, size: { width: number; height: number; autoOrient?: boolean }, dets: ImageDetections, classes: readonly string[], out: string, options: DrawOptions = {},
 ): Promise<DetectionsLayout> {
   const layout = layoutDetections(size, dets, classes, { ...options, title: options.title ?? path.basename(image) });
-  const resized = await sharp(image).removeAlpha().resize(layout.width, layout.imageHeight, { fit: 'fill' }).toBuffer();
+  const source = sharp(image);
+  if (size.autoOrient) source.autoOrient();
+  const resized = await source.removeAlpha().resize(layout.width, layout.imageHeight, { fit: 'fill' }).toBuffer();
   await sharp({ create: { width: layout.width, height: layout.height, channels: 3, background: '#1e1e1e' } })
     .composite([{ input: resized, top: layout.headerHeight, left: 0 }, { input: Buffer.from(detectionsSvg(layout)), top: 0, left: 0 }])
     .toFile(out);

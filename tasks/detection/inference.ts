@@ -62,7 +62,8 @@ export async function detectRecords(model: FasterRCNN, records: readonly Detecti
 
 /**
  * A record for an image file given on the command line (no annotation): its size from the
- * file's header.
+ * file's header, with its EXIF orientation applied (`autoOrient`), so that a phone's portrait
+ * photo is detected upright, as a browser shows it and as the web page detects it.
  * @throws UserError naming the file when it cannot be read as an image
  */
 export async function imageRecord(file: string): Promise<DetectionRecord> {
@@ -74,9 +75,10 @@ export async function imageRecord(file: string): Promise<DetectionRecord> {
     await decodeRgb(file);
     throw inputError(file, '', 'expected a readable image');
   }
-  if (!meta.width || !meta.height) throw inputError(file, '', 'expected an image with a width and height');
+  const { width, height } = meta.autoOrient;
+  if (!width || !height) throw inputError(file, '', 'expected an image with a width and height');
   return {
-    id: file, imagePath: file, annotationFile: file, width: meta.width, height: meta.height,
+    id: file, imagePath: file, annotationFile: file, width, height, autoOrient: true,
     boxes: new Float32Array(0), labels: new Int32Array(0), ignore: new Uint8Array(0),
   };
 }

@@ -4,8 +4,8 @@
  * chosen with the page's own selector, reports the same detections as `resdet detect` on the
  * same images: same labels, boxes within 0.5 px, scores within 1e-3. The detector is trained in
  * the test (2 updates on a tiny shapes set: the comparison needs a real checkpoint, not a good
- * one) and the images include sizes other than the training images' and a portrait one, so the
- * shared resize runs on both sides. Node runs `resdet --backend wasm detect`: the same kernels
+ * one) and the images include sizes other than the training images', a portrait one and one
+ * with an EXIF orientation (both sides detect it upright), so the shared resize runs on both sides. Node runs `resdet --backend wasm detect`: the same kernels
  * as the page, so the comparison tests the page's decoding, resize and map-back, not two
  * backends' float rounding.
  *
@@ -83,14 +83,17 @@ describe('browser: the served page detects as resdet detect does (headless Chrom
     assert.equal(trained.status, 0, trained.stderr);
     checkpoint = path.join(root, 'run', 'checkpoint.safetensors');
     // held-out images: the set's two test JPEGs (64x48, the model's input is 43x32 at
-    // --min-size 32), and PNGs of other sizes, one portrait, made from a training image
+    // --min-size 32), PNGs of other sizes, one portrait, and a JPEG with an EXIF orientation,
+    // made from a training image
     const jpegs = path.join(data, 'VOC2007', 'JPEGImages');
     const test = fs.readFileSync(path.join(data, 'VOC2007', 'ImageSets', 'Main', 'test.txt'), 'utf8').trim().split('\n');
     images.push(...test.map((id) => path.join(jpegs, `${id}.jpg`)));
     const src = path.join(jpegs, '000001.jpg');
-    images.push(path.join(root, 'wide-97x61.png'), path.join(root, 'portrait-50x83.png'));
-    await sharp(src).resize(97, 61, { fit: 'fill' }).png().toFile(images[images.length - 2]);
-    await sharp(src).rotate(90).resize(50, 83, { fit: 'fill' }).png().toFile(images[images.length - 1]);
+    images.push(path.join(root, 'wide-97x61.png'), path.join(root, 'portrait-50x83.png'), path.join(root, 'exif-6.jpg'));
+    await sharp(src).resize(97, 61, { fit: 'fill' }).png().toFile(images[images.length - 3]);
+    await sharp(src).rotate(90).resize(50, 83, { fit: 'fill' }).png().toFile(images[images.length - 2]);
+    // a phone photo: stored 64x48, EXIF orientation 6, shown (and detected) upright as 48x64
+    await sharp(src).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toFile(images[images.length - 1]);
 
     ({ child: serve } = await startServe(['--checkpoint', checkpoint]).then(async (s) => {
       const { chromium: driver } = await import('playwright-core');

@@ -66,6 +66,27 @@ describe('datasets/detection mapper', function () {
     assert.deepEqual(trainingObjects(record(split, 96, 64, [])), { boxes: new Float32Array(0), labels: new Int32Array(0), dropped: 0 });
   });
 
+  it('a record with autoOrient is decoded with its EXIF orientation applied, at the oriented size', async () => {
+    // the same JPEG data with and without orientation 6 (shown rotated 90 degrees clockwise)
+    const plain = path.join(tmp, 'plain.jpg');
+    const exif = path.join(tmp, 'exif.jpg');
+    await sharp(split).jpeg({ quality: 95 }).toFile(plain);
+    await sharp(split).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(exif);
+    const upright = await sharp(plain).rotate(90).raw().toBuffer({ resolveWithObject: true });
+    const got = await decodeRgb(exif, undefined, true);
+    assert.deepEqual([got.width, got.height], [64, 96]);
+    assert.deepEqual([upright.info.width, upright.info.height], [64, 96]);
+    assert.ok(Buffer.from(got.rgb).equals(upright.data), 'EXIF-oriented decode differs from the rotated pixels');
+    // without autoOrient the stored pixels, as dataset annotations give them
+    assert.deepEqual([(await decodeRgb(exif)).width, (await decodeRgb(exif)).height], [96, 64]);
+    const opts = { minSize: 32, maxSize: 100, norm: PIXEL_NORMS.caffe };
+    const m = await mapRecord({ ...record(exif, 64, 96, [0, 0, 64, 48]), autoOrient: true }, opts, false);
+    assert.deepEqual([m.width, m.height], [32, 48]);
+    // the top half of the upright image is the stored image's left half: red (caffe: BGR minus means)
+    assert.ok(m.pixels[2] > 100 && m.pixels[0] < -50, `top-left pixel ${[...m.pixels.subarray(0, 3)]}`);
+    await assert.rejects(mapRecord(record(exif, 64, 96, []), opts, false), { message: `ann.xml: size: expected the size of ${exif} (96x64), got 64x96` });
+  });
+
   it('a corrupt, truncated or missing image is an error naming the file', async () => {
     const garbage = path.join(tmp, 'garbage.jpg');
     fs.writeFileSync(garbage, 'this is not an image');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { initBackend } from '../../../src/backend/index.ts';
 import { disposeCheckpoint, loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { trainDetector } from '../../../tasks/detection/train.ts';
@@ -62,6 +63,27 @@ describe('tools: train-detector / detect / evaluate (tiny shapes set)', function
       assert.ok(d.box[0] >= 0 && d.box[1] >= 0 && d.box[2] <= 64 && d.box[3] <= 48 && d.box[0] <= d.box[2] && d.box[1] <= d.box[3], JSON.stringify(d.box));
     }
     assert.ok(fs.existsSync(path.join(draw, '000001.png')));
+  });
+
+  it('detect applies a photo\'s EXIF orientation: its detections and size are those of the upright image', async function () {
+    if (!checkpoint) this.skip();
+    const source = path.join(data, 'VOC2007/JPEGImages/000001.jpg');
+    const exif = path.join(tmp, 'exif.jpg');
+    const upright = path.join(tmp, 'upright.png');
+    await sharp(source).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toFile(exif);
+    await sharp(exif).autoOrient().png().toFile(upright);
+    const out = path.join(tmp, 'oriented.json');
+    const draw = path.join(tmp, 'oriented');
+    const r = runCli(['detect', '--checkpoint', checkpoint, exif, upright, '--out', out, '--draw', draw, '--score-threshold', '0']);
+    assert.equal(r.status, 0, r.stderr);
+    const [a, b] = (JSON.parse(fs.readFileSync(out, 'utf8')) as { images: Array<{ width: number; height: number; detections: unknown[] }> }).images;
+    assert.deepEqual([a.width, a.height], [48, 64]);
+    assert.ok(a.detections.length > 0);
+    assert.deepEqual(a.detections, b.detections);
+    // the picture is upright too: the same size as the PNG's
+    const [pa, pb] = await Promise.all(['exif.png', 'upright.png'].map((f) => sharp(path.join(draw, f)).metadata()));
+    assert.deepEqual([pa.width, pa.height], [pb.width, pb.height]);
+    assert.ok(pa.height! > pa.width!, `${pa.width}x${pa.height}`);
   });
 
   it('evaluate --json prints VOC and COCO metrics in [0, 1] and writes comp4 files', function () {
