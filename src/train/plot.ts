@@ -28,7 +28,7 @@ export interface PlotOptions {
   /** one panel's size in pixels; default 480 x 390 */
   panelWidth?: number;
   panelHeight?: number;
-  /** top of the error axis in %; default: the largest error rounded up to 10 */
+  /** top of the error axis in %, curves above it cut at the frame; default: the largest error rounded up to 10 */
   yMaxPercent?: number;
 }
 
@@ -94,14 +94,17 @@ export function errorCurvesSvg(panels: Panel[], opts: PlotOptions = {}): string 
     parts.push(`<rect x="${ox}" y="${oy}" width="${pw}" height="${ph}" fill="none" stroke="#000"/>`);
     parts.push(`<text x="${ox + pw / 2}" y="${oy + ph + 38}" text-anchor="middle" font-size="13">iter.${unit > 1 ? ` (1e${Math.log10(unit)})` : ''}</text>`);
     parts.push(`<text transform="translate(${ox - 40} ${oy + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13">error (%)</text>`);
-    // training curves first, so the bold test curves are drawn on top
+    // training curves first, so the bold test curves are drawn on top; cut at the frame (a
+    // curve above yMaxPercent leaves the picture there, as in the paper's zoomed figures)
+    parts.push(`<clipPath id="frame${k}"><rect x="${ox}" y="${oy}" width="${pw}" height="${ph}"/></clipPath>`, `<g clip-path="url(#frame${k})">`);
     for (const style of ['train', 'test'] as const) {
       for (const c of panel.curves.filter((cv) => cv.style === style && cv.points.length)) {
-        const d = c.points.map(([x, e], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(Math.min(e, yMax / 100)).toFixed(1)}`).join(' ');
+        const d = c.points.map(([x, e], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(e).toFixed(1)}`).join(' ');
         parts.push(`<path d="${d}" fill="none" stroke="${c.color}" stroke-width="${style === 'test' ? 2.6 : 1}" stroke-linejoin="round"/>`);
         if (c.points.length === 1) parts.push(`<circle cx="${sx(c.points[0][0])}" cy="${sy(c.points[0][1])}" r="${style === 'test' ? 3 : 1.5}" fill="${c.color}"/>`);
       }
     }
+    parts.push('</g>');
     // legend below the axis label (training curves start high, so inside the frame it would
     // cover them): one bold swatch per network, then the thin/bold key
     const labels = [...new Map(panel.curves.map((c) => [c.label, c.color])).entries()];

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { UserError } from '../../src/errors.ts';
 import { readMetricsLog } from '../../src/train/metrics-log.ts';
 import { CURVE_COLORS, curvesFromLog, errorCurvesSvg, writeSvgPng, type Panel } from '../../src/train/plot.ts';
 import { CIFAR10 } from '../../tasks/classification/recipes/cifar10.ts';
@@ -47,6 +48,9 @@ interface Opts {
   seed: number;
   quiet?: boolean;
   workers?: number;
+  yMax?: number;
+  plot?: string;
+  plotOnly?: boolean;
 }
 
 export function registerExperiment(program: Command): void {
@@ -66,10 +70,22 @@ export function registerExperiment(program: Command): void {
     .option('--seed <n>', 'seed', (v) => Number(v), 0)
     .option('--quiet', 'no progress output')
     .option('--workers <n>', 'threads per training step, data parallel (train-classifier --workers; default 1)', positiveInt('--workers'))
+    .option('--y-max <percent>', 'top of the error axis in percent (the paper\'s Figure 6: 20; default: from the curves)', positiveNumber('--y-max'))
+    .option('--plot <file>', 'where to write the figure (default <out>/degradation.png)')
+    .option('--plot-only', 'draw the figure from the logs in --out and train nothing')
     .action(async (o: Opts) => {
+      const logged = (): Array<{ model: string; log: string }> =>
+        DEGRADATION_MODELS.map((model) => ({ model, log: path.join(o.out, model, METRICS_FILE) })).filter((r) => fs.existsSync(r.log));
+      const plot = o.plot ?? path.join(o.out, 'degradation.png');
+      if (o.plotOnly) {
+        if (logged().length === 0) throw new UserError(`${o.out}: --plot-only: expected the runs of an earlier \`resdet experiment degradation --out ${o.out}\` (<network>/${METRICS_FILE}), found none`);
+        await writeSvgPng(errorCurvesSvg(degradationPanels(logged()), { yMaxPercent: o.yMax }), plot);
+        process.stdout.write(`plot: ${plot}\n`);
+        return;
+      }
       const recipe = { ...CIFAR10, batchSize: o.batchSize, evalEvery: o.evalEvery, evalImages: o.evalImages, holdout: 0, checkpointEvery: o.evalEvery, logEvery: Math.max(1, Math.min(CIFAR10.logEvery, Math.floor(o.evalEvery / 2))) };
       const budget = o.budgetMinutes ?? (o.iterations === undefined ? 20 : undefined);
-      const runs: Array<{ model: string; log: string; step: number; final: Record<string, number> }> = [];
+      const runs: Array<{ model: string; step: number; final: Record<string, number> }> = [];
       for (const model of o.models) {
         const out = path.join(o.out, model);
         const r = await trainClassifier({
@@ -86,11 +102,9 @@ export function registerExperiment(program: Command): void {
           trainImages: o.trainImages,
           workers: o.workers,
         });
-        runs.push({ model, log: path.join(out, METRICS_FILE), step: r.step, final: r.final });
+        runs.push({ model, step: r.step, final: r.final });
       }
-      const plot = path.join(o.out, 'degradation.png');
-      const logged = DEGRADATION_MODELS.map((model) => ({ model, log: path.join(o.out, model, METRICS_FILE) })).filter((r) => fs.existsSync(r.log));
-      await writeSvgPng(errorCurvesSvg(degradationPanels(logged)), plot);
+      await writeSvgPng(errorCurvesSvg(degradationPanels(logged()), { yMaxPercent: o.yMax }), plot);
       for (const r of runs) {
         const test = r.final.test_error;
         process.stdout.write(`${paperName(r.model)}: ${r.step} iterations, test error ${test === undefined ? '-' : `${(100 * test).toFixed(2)}%`}\n`);

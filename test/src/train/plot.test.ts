@@ -33,6 +33,12 @@ describe('train/plot', () => {
     assert.ok(svg.includes('ResNets &lt;&amp;&gt;'));
     // y axis: the largest error 80% -> axis to 80
     assert.ok(svg.includes('>80</text>'));
+    // a lower axis top (the paper's zoomed 0-20%) cuts curves at the frame instead of flattening them
+    const zoomed = errorCurvesSvg(panels, { panelWidth: 400, panelHeight: 300, yMaxPercent: 20 });
+    assert.ok(zoomed.includes('>20</text>') && !zoomed.includes('>30</text>'));
+    assert.equal((zoomed.match(/<g clip-path="url\(#frame\d\)">/g) ?? []).length, 2);
+    const ys = [...zoomed.matchAll(/<path d="([^"]*)"/g)].flatMap((m) => [...m[1].matchAll(/,(-?[\d.]+)/g)].map((v) => Number(v[1])));
+    assert.ok(Math.min(...ys) < 32, 'an 80% point lies above the frame (top at y = 32), not on it');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resdet-plot-'));
     try {
       const file = path.join(dir, 'curves.png');

@@ -44,6 +44,16 @@ describe('resdet experiment degradation', () => {
       assert.match(second.stdout, /^plain-20: 3 iterations, .*\nResNet-20: 3 iterations, /);
       assert.deepEqual(steps('resnet20'), [2, 3]);
       assert.deepEqual(steps('plain20'), [2, 3]);
+      // the figure again from the logs alone, with the paper's 0-20% axis; nothing trains
+      const zoom = path.join(dir, 'zoom.png');
+      const plotted = runCli(['experiment', 'degradation', '--out', out, '--plot-only', '--y-max', '20', '--plot', zoom]);
+      assert.equal(plotted.status, 0, plotted.stderr);
+      assert.equal(plotted.stdout, `plot: ${zoom}\n`);
+      assert.ok(fs.statSync(zoom).size > 1000);
+      assert.deepEqual(steps('resnet20'), [2, 3]);
+      const empty = runCli(['experiment', 'degradation', '--out', path.join(dir, 'none'), '--plot-only']);
+      assert.equal(empty.status, 1);
+      assert.match(empty.stderr, /none: --plot-only: expected the runs of an earlier `resdet experiment degradation --out .*none` \(<network>\/metrics\.jsonl\), found none/);
       const bad = run('resnet20,vgg16', 3);
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /--models: expected names from plain20, plain56, resnet20, resnet56, got "vgg16"/);
