@@ -12,10 +12,15 @@
 import { GLYPH, textPath, textSize } from './font.ts';
 import type { ImageDetections } from './inference.ts';
 
-/** Distinct, saturated colours; class k gets `PALETTE[k % length]`. */
+/** Distinct, saturated colours; class k gets `PALETTE[k % length]` ({@link classColor}). */
 export const PALETTE = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6', '#bcf60c', '#fabebe', '#008080', '#e6beff'];
 
-/** Options of {@link layoutDetections} and {@link drawDetections}. */
+/** Class k's colour in every picture of detections (`resdet detect --draw`, the web page). */
+export function classColor(k: number): string {
+  return PALETTE[k % PALETTE.length];
+}
+
+/** Options of {@link layoutDetections} and ./draw.ts `drawDetections`. */
 export interface DrawOptions {
   /** smaller images are upscaled so that their shorter side is at least this (pixels); default 320 */
   minShortSide?: number;
@@ -135,6 +140,43 @@ export function textColorOn(hex: string): string {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 ? '#000000' : '#ffffff';
 }
 
+/** A detection's box on the canvas, with its label and leader line when placed ({@link placeDetections}). */
+export interface PlacedDetection {
+  /** [x1, y1, x2, y2] in canvas pixels, clamped to the canvas */
+  box: [number, number, number, number];
+  label?: Rect;
+  leader?: [number, number, number, number];
+}
+
+/**
+ * Puts detections on a canvas: boxes scaled and clamped to it, labels placed most confident
+ * first (ties: the earlier first), so that a crowd pushes the least confident ones away
+ * ({@link placeLabels}), and a leader line for each label placed away from its box. Both
+ * pictures of detections use it: ./draw.ts (through {@link layoutDetections}) and the web page.
+ * @param boxes [x1, y1, x2, y2] per detection in original-image pixels
+ * @param scale canvas pixels per original pixel
+ * @param labelSizes each detection's label size in canvas pixels
+ * @returns `order`: detection indices, most confident first; `placed`: per detection, in input order
+ */
+export function placeDetections(
+  boxes: ReadonlyArray<ArrayLike<number>>, scores: ArrayLike<number>, labelSizes: ReadonlyArray<{ width: number; height: number }>,
+  scale: number, canvas: { width: number; height: number },
+): { order: number[]; placed: PlacedDetection[] } {
+  const clamped = Array.from(boxes, (b): [number, number, number, number] => [
+    clamp(b[0] * scale, 0, canvas.width), clamp(b[1] * scale, 0, canvas.height), clamp(b[2] * scale, 0, canvas.width), clamp(b[3] * scale, 0, canvas.height),
+  ]);
+  const order = clamped.map((_, k) => k).sort((a, b) => scores[b] - scores[a] || a - b);
+  const rects = placeLabels(order.map((k) => clamped[k]), order.map((k) => labelSizes[k]), canvas);
+  const placed: PlacedDetection[] = clamped.map((box) => ({ box }));
+  order.forEach((k, i) => {
+    const label = rects[i];
+    if (!label) return;
+    const leader = leaderLine(label, clamped[k]);
+    placed[k] = { box: clamped[k], label, ...(leader ? { leader } : {}) };
+  });
+  return { order, placed };
+}
+
 /** Cuts `text` to at most `max` characters, marking the cut with "..". */
 function fit(text: string, max: number): string {
   const chars = Array.from(text);
@@ -164,7 +206,7 @@ export function layoutDetections(size: { width: number; height: number }, dets: 
   const title = options.title === undefined ? undefined : { text: fit(options.title, maxChars), x: pad, y: 0 };
   const counts = new Map<number, number>();
   for (const l of dets.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
-  const entries = [...counts].sort((a, b) => a[0] - b[0]).map(([l, n]) => ({ text: `${classes[l] ?? `class ${l}`} (${n})`, color: PALETTE[l % PALETTE.length] }));
+  const entries = [...counts].sort((a, b) => a[0] - b[0]).map(([l, n]) => ({ text: `${classes[l] ?? `class ${l}`} (${n})`, color: classColor(l) }));
   if (entries.length === 0) entries.push({ text: 'no detections', color: '#808080' });
   const swatchSide = GLYPH.height * fontScale;
   const legend: DetectionsLayout['legend'] = [];
@@ -182,28 +224,23 @@ export function layoutDetections(size: { width: number; height: number }, dets: 
   }
   const headerHeight = y + lineHeight;
 
-  // boxes in picture pixels, most confident first for label placement
+  // boxes in picture pixels, labels placed most confident first; drawn least confident first
   const n = dets.scores.length;
-  const byScore = Array.from({ length: n }, (_, k) => k).sort((a, b) => dets.scores[b] - dets.scores[a] || a - b);
-  const boxOf = (k: number): [number, number, number, number] => {
-    const [x1, y1, x2, y2] = Array.from(dets.boxes.subarray(4 * k, 4 * k + 4), (v) => v * scale);
-    return [clamp(x1, 0, width), clamp(y1, 0, imageHeight), clamp(x2, 0, width), clamp(y2, 0, imageHeight)];
-  };
-  const texts = byScore.map((k) => fit(`${classes[dets.labels[k]] ?? `class ${dets.labels[k]}`} ${dets.scores[k].toFixed(2)}`, maxChars));
-  const rects = placeLabels(
-    byScore.map(boxOf),
+  const texts = Array.from({ length: n }, (_, k) => fit(`${classes[dets.labels[k]] ?? `class ${dets.labels[k]}`} ${dets.scores[k].toFixed(2)}`, maxChars));
+  const { order, placed } = placeDetections(
+    Array.from({ length: n }, (_, k) => dets.boxes.subarray(4 * k, 4 * k + 4)),
+    dets.scores,
     texts.map((t) => {
       const s = textSize(t, fontScale);
       return { width: s.width + 2 * pad, height: s.height + 2 * pad };
     }),
+    scale,
     { width, height: imageHeight },
   );
-  const detections: DrawnDetection[] = byScore.map((k, i) => {
-    const color = PALETTE[dets.labels[k] % PALETTE.length];
-    const r = rects[i];
-    const box = boxOf(k);
-    const leader = r && leaderLine(r, box);
-    return { box, color, ...(r ? { label: { ...r, text: texts[i], textColor: textColorOn(color) } } : {}), ...(leader ? { leader } : {}) };
+  const detections: DrawnDetection[] = order.map((k) => {
+    const { box, label, leader } = placed[k];
+    const color = classColor(dets.labels[k]);
+    return { box, color, ...(label ? { label: { ...label, text: texts[k], textColor: textColorOn(color) } } : {}), ...(leader ? { leader } : {}) };
   });
   detections.reverse();
   return { width, height: headerHeight + imageHeight, imageHeight, headerHeight, scale, fontScale, lineWidth, detections, ...(title ? { title } : {}), legend };

@@ -13,7 +13,7 @@
 import {
   BROWSER_BACKENDS, decodeImage, loadDetector, useBackend, type BrowserBackend, type BrowserDetector, type DetectionResult, type RgbImage,
 } from '../../tasks/detection/browser.ts';
-import { leaderLine, PALETTE, placeLabels, textColorOn, type Rect } from '../../tasks/detection/layout.ts';
+import { classColor, placeDetections, textColorOn, type Rect } from '../../tasks/detection/layout.ts';
 
 /** What the site's `site.json` says (tools/web/site.ts). */
 interface SiteConfig {
@@ -61,13 +61,10 @@ const MIN_SHORT_SIDE = 320;
 /** A label as drawn on the canvas. */
 export type PageLabel = Rect & { text: string };
 
-/** Class k's colour, as in `resdet detect --draw`. */
-const colorOf = (classIndex: number): string => PALETTE[classIndex % PALETTE.length];
-
 /**
  * Draws the image and its detections on `canvas`: a box in the class colour with a dark halo,
  * and a filled label `class score` placed as `resdet detect --draw` places them
- * (tasks/detection/layout.ts `placeLabels`: above the box where there is room, never over
+ * (tasks/detection/layout.ts `placeDetections`: above the box where there is room, never over
  * another label, never off the canvas, with a line to its box when a crowd pushed it away; a
  * label that fits nowhere is left out, its detection still listed in the table). Images with a
  * shorter side under 320 px are enlarged (pixels kept sharp) so labels stay readable; CSS then
@@ -97,40 +94,32 @@ export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: Det
   const font = px(14);
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = 'top';
-  const clampX = (v: number): number => Math.min(Math.max(v * k, 0), canvas.width);
-  const clampY = (v: number): number => Math.min(Math.max(v * k, 0), canvas.height);
-  const boxes = result.detections.map((d) => [clampX(d.box[0]), clampY(d.box[1]), clampX(d.box[2]), clampY(d.box[3])] as const);
   const texts = result.detections.map((d) => `${d.label} ${d.score.toFixed(2)}`);
-  // labels placed most confident first, so a crowd pushes the least confident ones away
-  const order = result.detections.map((_, i) => i).sort((a, b) => result.detections[b].score - result.detections[a].score || a - b);
-  const placed = placeLabels(
-    order.map((i) => boxes[i]),
-    order.map((i) => ({ width: Math.ceil(ctx.measureText(texts[i]).width + px(6)), height: Math.ceil(font + px(4)) })),
+  const { order, placed } = placeDetections(
+    result.detections.map((d) => d.box),
+    result.detections.map((d) => d.score),
+    texts.map((t) => ({ width: Math.ceil(ctx.measureText(t).width + px(6)), height: Math.ceil(font + px(4)) })),
+    k,
     canvas,
   );
-  const labels: Array<PageLabel | undefined> = result.detections.map(() => undefined);
-  order.forEach((i, r) => {
-    const p = placed[r];
-    if (p) labels[i] = { ...p, text: texts[i] };
-  });
+  const labels = placed.map((p, i): PageLabel | undefined => p.label && { ...p.label, text: texts[i] });
   // least confident drawn first; every box, then every leader line, then every label, so that
   // no outline crosses a label
   const drawn = [...order].reverse();
   for (const i of drawn) {
-    const [x1, y1, x2, y2] = boxes[i];
+    const [x1, y1, x2, y2] = placed[i].box;
     ctx.lineWidth = px(4);
     ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)';
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     ctx.lineWidth = px(2);
-    ctx.strokeStyle = colorOf(result.detections[i].classIndex);
+    ctx.strokeStyle = classColor(result.detections[i].classIndex);
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
   }
   for (const i of drawn) {
-    const l = labels[i];
-    const leader = l && leaderLine(l, boxes[i]);
+    const leader = placed[i].leader;
     if (!leader) continue;
     ctx.lineWidth = px(1.5);
-    ctx.strokeStyle = colorOf(result.detections[i].classIndex);
+    ctx.strokeStyle = classColor(result.detections[i].classIndex);
     ctx.beginPath();
     ctx.moveTo(leader[0], leader[1]);
     ctx.lineTo(leader[2], leader[3]);
@@ -139,7 +128,7 @@ export function drawResult(canvas: HTMLCanvasElement, img: RgbImage, result: Det
   for (const i of drawn) {
     const l = labels[i];
     if (!l) continue;
-    const color = colorOf(result.detections[i].classIndex);
+    const color = classColor(result.detections[i].classIndex);
     ctx.fillStyle = color;
     ctx.fillRect(l.x, l.y, l.width, l.height);
     ctx.fillStyle = textColorOn(color);
@@ -161,7 +150,7 @@ function listResult(table: HTMLTableElement, result: DetectionResult): void {
     const label = row.insertCell();
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = colorOf(d.classIndex);
+    swatch.style.background = classColor(d.classIndex);
     label.append(swatch, d.label);
     row.insertCell().textContent = d.score.toFixed(3);
     row.insertCell().textContent = `[${d.box.map((v) => v.toFixed(1)).join(', ')}]`;

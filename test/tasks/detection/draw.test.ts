@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import sharp from 'sharp';
-import { detectionsSvg, drawDetections, layoutDetections, leaderLine, PALETTE, placeLabels, textColorOn, type Rect } from '../../../tasks/detection/draw.ts';
+import { classColor, detectionsSvg, drawDetections, layoutDetections, leaderLine, PALETTE, placeDetections, placeLabels, textColorOn, type Rect } from '../../../tasks/detection/draw.ts';
 import { GLYPH, textPath, textSize } from '../../../tasks/detection/font.ts';
 import type { ImageDetections } from '../../../tasks/detection/inference.ts';
 import { Rng } from '../../../src/random.ts';
@@ -104,6 +104,20 @@ describe('tasks/detection: label placement', () => {
         for (const q of placed.slice(i + 1)) assert.ok(disjoint(r, q), `trial ${trial}: ${JSON.stringify(r)} overlaps ${JSON.stringify(q)}`);
       }
     }
+  });
+
+  it('placeDetections: boxes scaled and clamped, the most confident labelled first (ties: the earlier), results in input order', () => {
+    // three boxes claiming the same label place on a 100x60 canvas at scale 2; detection 2 pokes out
+    const { order, placed } = placeDetections(
+      [[10, 10, 20, 20], [10, 10, 20, 20], [10, 10, 80, 40]], [0.5, 0.9, 0.5], [{ width: 30, height: 10 }, { width: 30, height: 10 }, { width: 30, height: 10 }], 2, { width: 100, height: 60 },
+    );
+    assert.deepEqual(order, [1, 0, 2]);
+    assert.deepEqual(placed.map((p) => p.box), [[20, 20, 40, 40], [20, 20, 40, 40], [20, 20, 100, 60]]);
+    // detection 1 gets the place above the shared corner; 0 inside the top edge, 2 below that
+    assert.deepEqual(placed[1].label, { x: 20, y: 10, width: 30, height: 10 });
+    assert.deepEqual(placed[0].label, { x: 20, y: 20, width: 30, height: 10 });
+    assert.ok(placed[2].label && disjoint(placed[2].label, placed[0].label!) && disjoint(placed[2].label, placed[1].label!));
+    assert.equal(classColor(13), PALETTE[1]);
   });
 });
 
