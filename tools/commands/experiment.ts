@@ -78,8 +78,9 @@ export function registerExperiment(program: Command): void {
         DEGRADATION_MODELS.map((model) => ({ model, log: path.join(o.out, model, METRICS_FILE) })).filter((r) => fs.existsSync(r.log));
       const plot = o.plot ?? path.join(o.out, 'degradation.png');
       if (o.plotOnly) {
-        if (logged().length === 0) throw new UserError(`${o.out}: --plot-only: expected the runs of an earlier \`resdet experiment degradation --out ${o.out}\` (<network>/${METRICS_FILE}), found none`);
-        await writeSvgPng(errorCurvesSvg(degradationPanels(logged()), { yMaxPercent: o.yMax }), plot);
+        const runs = logged();
+        if (runs.length === 0) throw new UserError(`${o.out}: --plot-only: expected the runs of an earlier \`resdet experiment degradation --out ${o.out}\` (<network>/${METRICS_FILE}), found none`);
+        await writeSvgPng(errorCurvesSvg(degradationPanels(runs), { yMaxPercent: o.yMax }), plot);
         process.stdout.write(`plot: ${plot}\n`);
         return;
       }
